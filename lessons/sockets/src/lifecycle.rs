@@ -1,0 +1,187 @@
+//! The life of a TCP connection's sockets, step by step, on loopback:
+//!
+//! ```text
+//! server: socket -> bind -> listen -> accept ----> read / write -> close
+//! client: socket ------------------> connect ----> read / write -> shutdown -> close
+//! ```
+//!
+//! In Rust, `TcpListener::bind` does socket + bind + listen, `TcpStream::connect` does
+//! socket + connect, and dropping a socket closes it.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+/// No step of the walk may block longer than this: on loopback every step takes microseconds.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A step that failed, and the OS error behind it.
+#[derive(Debug)]
+pub struct StepError {
+    pub step: String,
+    pub source: io::Error,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not {}", self.step)
+    }
+}
+
+impl std::error::Error for StepError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Adds the step's description to an `io::Error`.
+trait Step<T> {
+    fn step(self, what: impl FnOnce() -> String) -> Result<T, StepError>;
+}
+
+impl<T> Step<T> for io::Result<T> {
+    fn step(self, what: impl FnOnce() -> String) -> Result<T, StepError> {
+        self.map_err(|source| StepError {
+            step: what(),
+            source,
+        })
+    }
+}
+
+/// Opens a listener on `bind_to`, connects a client to it, sends one line through, closes the
+/// connection in order, and writes one line per step to `out`.
+pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
+    let mut say = |step: &str, what: String| {
+        // If stdout is gone there is no one to tell; the walk itself still matters to the caller.
+        let _ = writeln!(out, "{step:<24}{what}");
+    };
+
+    // ANCHOR: listen
+    // socket() + bind() + listen() in one call. Port 0 asks the OS for any free port.
+    let listener = TcpListener::bind(bind_to).step(|| format!("bind {bind_to}"))?;
+    let server_addr = listener
+        .local_addr()
+        .step(|| "read the listener's address".into())?;
+    say("socket, bind, listen", format!("listener on {server_addr}"));
+    // ANCHOR_END: listen
+
+    // ANCHOR: connect
+    // A listener on 0.0.0.0 or [::] is reached through a real address: use loopback.
+    let target = reachable(server_addr);
+    // socket() + connect(): returns once the three-way handshake is complete.
+    let mut client = TcpStream::connect_timeout(&target, STEP_TIMEOUT)
+        .step(|| format!("connect to {target}"))?;
+    let client_addr = client
+        .local_addr()
+        .step(|| "read the client's address".into())?;
+    say(
+        "socket, connect",
+        format!("client {client_addr} connected to {target}"),
+    );
+    // ANCHOR_END: connect
+
+    // ANCHOR: accept
+    // accept() hands out a *new* socket for this one connection; the listener keeps listening.
+    let (mut server, peer) = listener.accept().step(|| "accept".into())?;
+    let server_local = server
+        .local_addr()
+        .step(|| "read the server side's address".into())?;
+    say("accept", format!("server side {server_local}, peer {peer}"));
+    // ANCHOR_END: accept
+
+    server
+        .set_read_timeout(Some(STEP_TIMEOUT))
+        .step(|| "set a read timeout".into())?;
+
+    // ANCHOR: exchange
+    client.write_all(b"hello\n").step(|| "write".into())?;
+    say("write", "client wrote 6 bytes: \"hello\\n\"".into());
+
+    let mut buf = [0u8; 1024];
+    // read() returns *up to* buf.len() bytes: whatever has arrived, at least one.
+    let n = server.read(&mut buf).step(|| "read".into())?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    say("read", format!("server read {n} bytes: {text:?}"));
+    // ANCHOR_END: exchange
+
+    // ANCHOR: shutdown
+    // shutdown(Write) sends FIN: "I will send no more". The socket can still read.
+    client
+        .shutdown(Shutdown::Write)
+        .step(|| "shut down the client's writing half".into())?;
+    say(
+        "shutdown(Write)",
+        "client sent FIN: it will write no more".into(),
+    );
+
+    // The peer sees the FIN as a read of 0 bytes: end of stream.
+    let n = server
+        .read(&mut buf)
+        .step(|| "read after the shutdown".into())?;
+    say("read", format!("server read {n} bytes: end of stream"));
+    // ANCHOR_END: shutdown
+
+    // ANCHOR: close
+    // Drop closes each socket (close() on Unix, closesocket() on Windows).
+    drop(server);
+    drop(client);
+    drop(listener);
+    say("close", "dropped server side, client and listener".into());
+    // ANCHOR_END: close
+    Ok(())
+}
+
+// ANCHOR: reachable
+/// Where a client should connect to reach a listener bound to `addr`: the same port, and
+/// loopback if the listener is on the unspecified address (0.0.0.0 or [::] means "every
+/// interface", which is not a destination).
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
+    }
+}
+// ANCHOR_END: reachable
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_walk_goes_through_every_step_on_loopback() {
+        let mut out = Vec::new();
+        walk("127.0.0.1:0".parse().expect("addr"), &mut out).expect("loopback works");
+        let out = String::from_utf8(out).expect("utf-8");
+        for step in [
+            "socket, bind, listen",
+            "accept",
+            "server read 6 bytes",
+            "0 bytes: end of stream",
+            "close",
+        ] {
+            assert!(out.contains(step), "missing {step:?} in:\n{out}");
+        }
+    }
+
+    #[test]
+    fn unspecified_addresses_are_reached_through_loopback() {
+        assert_eq!(
+            reachable("0.0.0.0:80".parse().expect("addr")),
+            "127.0.0.1:80".parse().expect("addr")
+        );
+        assert_eq!(
+            reachable("[::]:80".parse().expect("addr")),
+            "[::1]:80".parse().expect("addr")
+        );
+        assert_eq!(
+            reachable("127.0.0.1:80".parse().expect("addr")),
+            "127.0.0.1:80".parse().expect("addr")
+        );
+    }
+}

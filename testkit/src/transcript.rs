@@ -1,0 +1,288 @@
+//! Terminal sessions shown in the book are transcript files in `lessons/<lesson>/transcripts/`:
+//!
+//! ```text
+//! $ cargo run -q -p sockets -- byte-order 8080
+//! (what the command printed: stdout, then stderr)
+//! ```
+//!
+//! [`check_lesson`] runs each command for real and compares its output with the file, after
+//! replacing what must differ between runs (ephemeral ports, durations) on both sides. With
+//! `UPDATE_TRANSCRIPTS=1` it rewrites the files from the real runs instead.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+/// How long one transcript command may run.
+const COMMAND_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// One command of a transcript and the output the book shows for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based line of the `$ ` line in the file.
+    pub line: usize,
+    /// The command as typed, without the `$ `.
+    pub command: String,
+    /// The output shown under it, each line ending in `\n`.
+    pub output: String,
+}
+
+/// Splits a transcript into its steps. Lines before the first `$ ` line are an error.
+pub fn parse(text: &str) -> Result<Vec<Step>, String> {
+    let mut steps: Vec<Step> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            steps.push(Step {
+                line: i + 1,
+                command: command.to_string(),
+                output: String::new(),
+            });
+        } else if let Some(step) = steps.last_mut() {
+            step.output.push_str(line);
+            step.output.push('\n');
+        } else {
+            return Err(format!(
+                "line {}: a transcript starts with a `$ ` command line",
+                i + 1
+            ));
+        }
+    }
+    if steps.is_empty() {
+        return Err("no `$ ` command line".into());
+    }
+    Ok(steps)
+}
+
+/// Replaces what legitimately differs between runs: ephemeral ports (32768-65535, the range every
+/// common OS hands out for port 0) and durations.
+pub fn normalize(output: &str) -> String {
+    static PORT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r":(3[2-9]\d{3}|[4-5]\d{4}|6[0-5]\d{3})\b").expect("valid regex")
+    });
+    static DURATION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b\d+(\.\d+)?\s?(ns|µs|us|ms|s)\b").expect("valid regex"));
+    let output = PORT.replace_all(output, ":<port>");
+    DURATION.replace_all(&output, "<duration>").into_owned()
+}
+
+/// Splits a command line into words, honouring '...' and "..." quoting.
+pub fn split_words(command: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err(format!("unbalanced quote in `{command}`"));
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// Checks (or, with `UPDATE_TRANSCRIPTS=1`, rewrites) every transcript of `lesson`. Each command must
+/// start with `cargo run -q -p <lesson> --`; it runs as `bin` with the words after `--`.
+///
+/// Panics listing every mismatch with the chapter lines that show the transcript.
+pub fn check_lesson(lesson: &str, bin: &Path) {
+    let dir = crate::workspace_root()
+        .join("lessons")
+        .join(lesson)
+        .join("transcripts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no transcripts in {}", dir.display());
+
+    let update = std::env::var("UPDATE_TRANSCRIPTS").is_ok_and(|v| v == "1");
+    let mut problems = Vec::new();
+    for file in &files {
+        let shown = format!(
+            "lessons/{lesson}/transcripts/{}",
+            file.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        let chapters = crate::book_mentions(&shown);
+        if chapters.is_empty() {
+            problems.push(format!("{shown}: no chapter in book/src includes it"));
+        }
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        match check_file(lesson, bin, &text) {
+            Ok(real) if update => {
+                if real != text {
+                    std::fs::write(file, real)
+                        .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+                    eprintln!("updated {shown}");
+                }
+            }
+            Ok(real) => {
+                if let Some(diff) = first_difference(&text, &real) {
+                    problems.push(format!(
+                        "{shown} (shown at {}) does not match a real run:\n{diff}",
+                        chapters.join(", ")
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{shown}: {e}")),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "\n{}\n\nIf the program changed on purpose, regenerate with:\n  UPDATE_TRANSCRIPTS=1 cargo test -p {lesson} --test transcripts\n",
+        problems.join("\n\n")
+    );
+}
+
+/// Runs every step of `text` and returns the transcript the real runs produce.
+fn check_file(lesson: &str, bin: &Path, text: &str) -> Result<String, String> {
+    let prefix = ["cargo", "run", "-q", "-p", lesson, "--"];
+    let mut real = String::new();
+    for step in parse(text)? {
+        let words = split_words(&step.command)?;
+        if words.len() < prefix.len() || words[..prefix.len()] != prefix {
+            return Err(format!(
+                "line {}: a command must start with `{}`",
+                step.line,
+                prefix.join(" ")
+            ));
+        }
+        let output = run_command(bin, &words[prefix.len()..])
+            .map_err(|e| format!("line {}: `{}`: {e}", step.line, step.command))?;
+        real.push_str(&format!("$ {}\n{output}", step.command));
+    }
+    Ok(real)
+}
+
+/// Runs `bin args`, returning stdout followed by stderr, within [`COMMAND_TIME_LIMIT`].
+fn run_command(bin: &Path, args: &[String]) -> Result<String, String> {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let readers = [
+        child.stdout.take().map(drain),
+        child.stderr.take().map(drain),
+    ];
+    let deadline = Instant::now() + COMMAND_TIME_LIMIT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_status)) => break,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("still running after {COMMAND_TIME_LIMIT:?}"));
+            }
+            Err(e) => return Err(format!("cannot wait for it: {e}")),
+        }
+    }
+    let mut out = String::new();
+    for reader in readers.into_iter().flatten() {
+        out.push_str(&reader.join().unwrap_or_default());
+    }
+    Ok(out)
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Compares normalized texts; describes the first differing line, or `None` when they match.
+fn first_difference(shown: &str, real: &str) -> Option<String> {
+    let (shown_n, real_n) = (normalize(shown), normalize(real));
+    if shown_n == real_n {
+        return None;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (shown_n.lines().collect(), real_n.lines().collect());
+    let i = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    Some(format!(
+        "  line {}:\n    book shows: {}\n    real run:   {}",
+        i + 1,
+        a.get(i)
+            .map_or("(nothing more)".to_string(), |l| format!("{l:?}")),
+        b.get(i)
+            .map_or("(nothing more)".to_string(), |l| format!("{l:?}")),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_their_output() {
+        let steps = parse("$ a b\none\ntwo\n$ c\n").expect("valid");
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].output, "one\ntwo\n");
+        assert_eq!((steps[1].line, steps[1].command.as_str()), (4, "c"));
+        assert!(parse("stray\n$ a\n").is_err());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn normalizes_ephemeral_ports_and_durations_only() {
+        assert_eq!(
+            normalize("127.0.0.1:54321 [::1]:40000 took 1.5 ms, 3s"),
+            "127.0.0.1:<port> [::1]:<port> took <duration>, <duration>"
+        );
+        // Fixed, well-known and user ports are content, not noise.
+        assert_eq!(
+            normalize("127.0.0.1:7878 :80 :8080"),
+            "127.0.0.1:7878 :80 :8080"
+        );
+    }
+
+    #[test]
+    fn splits_quoted_words() {
+        assert_eq!(
+            split_words(r#"run -- resolve "[::1]:80" 'a b'"#).expect("valid"),
+            ["run", "--", "resolve", "[::1]:80", "a b"]
+        );
+        assert!(split_words("say \"unterminated").is_err());
+    }
+
+    #[test]
+    fn reports_the_first_differing_line() {
+        assert_eq!(first_difference("a\nb\n", "a\nb\n"), None);
+        let diff = first_difference("a\nb\n", "a\nc\n").expect("differs");
+        assert!(diff.contains("line 2") && diff.contains("\"b\"") && diff.contains("\"c\""));
+    }
+}
