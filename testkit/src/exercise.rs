@@ -231,6 +231,8 @@ macro_rules! checks {
         checks: [$($check:ident),+ $(,)?] $(,)?
     ) => {
         mod checks {
+            #[allow(unused_imports)]
+            use super::*;
             $(
                 #[test]
                 fn $check() {
