@@ -205,7 +205,7 @@ pub fn fnv1a(text: &str) -> u64 {
 
 /// Declares the checks of one exercise.
 ///
-/// ```ignore
+/// ```text
 /// mod ex1 {
 ///     use super::*;
 ///     course_testkit::checks! {

@@ -58,14 +58,18 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
 }
 
 /// Replaces what legitimately differs between runs: ephemeral ports (32768-65535, the range every
-/// common OS hands out for port 0) and durations.
+/// common OS hands out for port 0), durations, and numbers a program itself marks as
+/// `(varies by system)`, such as default buffer sizes.
 pub fn normalize(output: &str) -> String {
     static PORT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r":(3[2-9]\d{3}|[4-5]\d{4}|6[0-5]\d{3})\b").expect("valid regex")
     });
     static DURATION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\b\d+(\.\d+)?\s?(ns|µs|us|ms|s)\b").expect("valid regex"));
+    static VARYING: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b\d+ (\w+ )?\(varies by system\)").expect("valid regex"));
     let output = PORT.replace_all(output, ":<port>");
+    let output = VARYING.replace_all(&output, "<n> ${1}(varies by system)");
     DURATION.replace_all(&output, "<duration>").into_owned()
 }
 

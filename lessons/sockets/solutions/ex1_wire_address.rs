@@ -8,6 +8,9 @@ pub fn decode(bytes: &[u8]) -> Option<SocketAddrV4> {
     let &[a, b, c, d, hi, lo] = bytes else {
         return None;
     };
-    Some(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), u16::from_be_bytes([hi, lo])))
+    Some(SocketAddrV4::new(
+        Ipv4Addr::new(a, b, c, d),
+        u16::from_be_bytes([hi, lo]),
+    ))
 }
 // ANCHOR_END: solution

@@ -3,8 +3,10 @@
 use std::net::SocketAddrV4;
 
 // ANCHOR: wire_bytes
-/// The six bytes an IPv4 socket address occupies in a packet header: four address bytes, then the
-/// port's two bytes, all in network byte order (big-endian).
+/// An IPv4 socket address as six bytes in network byte order (big-endian): the four address bytes,
+/// then the port's two. In a packet the two parts travel apart, the address in the IP header and
+/// the port in the TCP or UDP header; protocols that carry an address inside a message, such as
+/// SOCKS5 (RFC 1928, section 4), put them side by side like this.
 pub fn wire_bytes(addr: SocketAddrV4) -> [u8; 6] {
     let [a, b, c, d] = addr.ip().octets(); // already network order: 127.0.0.1 -> 7f 00 00 01
     let [hi, lo] = addr.port().to_be_bytes(); // 8080 = 0x1f90 -> 1f 90

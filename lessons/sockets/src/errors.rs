@@ -140,7 +140,7 @@ pub fn hint(kind: ErrorKind) -> Option<&'static str> {
             "ports below 1024 are privileged on Unix: use a port from 1024 up, such as 7878"
         }
         ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            "no answer in time (on Unix a read timeout shows up as `Resource temporarily unavailable`): is the peer alive and is it expected to send? For a non-blocking socket, wait until it is readable and retry"
+            "nothing arrived in time: after a read timeout the peer sent nothing (Unix reports it as `Resource temporarily unavailable`); on a non-blocking socket, wait until it is readable and try again"
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
             "the peer closed the connection abruptly (it crashed, or closed with data unread)"

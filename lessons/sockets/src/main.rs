@@ -28,7 +28,7 @@ enum Command {
         /// What to resolve: 127.0.0.1:7878, [::1]:7878 or localhost:7878.
         target: String,
     },
-    /// Show an IPv4 socket address as the bytes that travel on the wire.
+    /// Show an IPv4 socket address as bytes in network byte order.
     #[command(after_help = "Example: cargo run -p sockets -- byte-order 127.0.0.1:8080")]
     ByteOrder {
         /// An IPv4 address and port, such as 127.0.0.1:8080.
@@ -72,6 +72,7 @@ enum Provocation {
     PermissionDenied,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let cli = Cli::parse(); // exits with code 2 on a usage error
     match run(cli.command) {
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
 fn run(command: Command) -> Result<()> {
     let mut out = io::stdout().lock();
@@ -102,7 +104,7 @@ fn run(command: Command) -> Result<()> {
         }
         Command::ByteOrder { addr } => {
             let port = addr.port();
-            writeln!(out, "{addr} on the wire (network byte order, big-endian):")?;
+            writeln!(out, "{addr} as bytes in network byte order (big-endian):")?;
             writeln!(out, "  {}", byte_order::hex(&byte_order::wire_bytes(addr)))?;
             writeln!(
                 out,
@@ -210,6 +212,7 @@ fn show_options(addr: &str, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+// ANCHOR: hint_for
 /// The hint for the first error in the chain that has one.
 fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|cause| {
@@ -223,3 +226,4 @@ fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
         cause.downcast_ref::<io::Error>().and_then(|io| errors::hint(io.kind()))
     })
 }
+// ANCHOR_END: hint_for

@@ -33,7 +33,7 @@ mod ex1 {
         number: 1,
         title: "Read an address off the wire",
         file: "exercises/ex1_wire_address.rs",
-        pristine: 0x0ea55f524c4f7a3c,
+        pristine: 0x691fdcd43a47fed2,
     };
 
     type Decode = fn(&[u8]) -> Option<SocketAddrV4>;
@@ -46,12 +46,17 @@ mod ex1 {
     }
 
     fn expect(decode: Decode, bytes: &[u8], expected: Option<&str>) -> CheckResult {
-        let expected: Option<SocketAddrV4> = expected.map(|s| s.parse().expect("valid test address"));
+        let expected: Option<SocketAddrV4> =
+            expected.map(|s| s.parse().expect("valid test address"));
         let got = decode(bytes);
         if got == expected {
             return Ok(());
         }
-        mismatch(format!("decode(&{bytes:02x?})"), format!("{expected:?}"), format!("{got:?}"))
+        mismatch(
+            format!("decode(&{bytes:02x?})"),
+            format!("{expected:?}"),
+            format!("{got:?}"),
+        )
     }
 
     fn decodes_loopback_8080(decode: Decode) -> CheckResult {
@@ -93,15 +98,31 @@ mod ex2 {
     }
 
     /// Calls `connect_first(addrs)` and checks it connected to `want`.
-    fn expect_connected(connect: ConnectFirst, addrs: &[SocketAddr], want: SocketAddr) -> CheckResult {
+    fn expect_connected(
+        connect: ConnectFirst,
+        addrs: &[SocketAddr],
+        want: SocketAddr,
+    ) -> CheckResult {
         let sent = format!("connect_first(&{addrs:?}, 3s)");
         match connect(addrs, net::STEP_TIMEOUT) {
             Ok(stream) => match stream.peer_addr() {
                 Ok(peer) if peer == want => Ok(()),
-                Ok(peer) => mismatch(sent, format!("a stream connected to {want}"), format!("a stream connected to {peer}")),
-                Err(e) => mismatch(sent, format!("a stream connected to {want}"), format!("a stream that is not connected: {e}")),
+                Ok(peer) => mismatch(
+                    sent,
+                    format!("a stream connected to {want}"),
+                    format!("a stream connected to {peer}"),
+                ),
+                Err(e) => mismatch(
+                    sent,
+                    format!("a stream connected to {want}"),
+                    format!("a stream that is not connected: {e}"),
+                ),
             },
-            Err(e) => mismatch(sent, format!("a stream connected to {want}"), format!("Err({e})")),
+            Err(e) => mismatch(
+                sent,
+                format!("a stream connected to {want}"),
+                format!("Err({e})"),
+            ),
         }
     }
 
@@ -109,8 +130,16 @@ mod ex2 {
         let sent = format!("connect_first(&{addrs:?}, 3s)");
         match connect(addrs, net::STEP_TIMEOUT) {
             Err(e) if e.kind() == want => Ok(()),
-            Err(e) => mismatch(sent, format!("an error of kind {want:?}"), format!("an error of kind {:?}: {e}", e.kind())),
-            Ok(stream) => mismatch(sent, format!("an error of kind {want:?}"), format!("Ok({stream:?})")),
+            Err(e) => mismatch(
+                sent,
+                format!("an error of kind {want:?}"),
+                format!("an error of kind {:?}: {e}", e.kind()),
+            ),
+            Ok(stream) => mismatch(
+                sent,
+                format!("an error of kind {want:?}"),
+                format!("Ok({stream:?})"),
+            ),
         }
     }
 
@@ -128,12 +157,19 @@ mod ex2 {
 
     fn tries_addresses_in_order(connect: ConnectFirst) -> CheckResult {
         let (first, second) = (net::listener(), net::listener());
-        let (a, b) = (first.local_addr().expect("bound"), second.local_addr().expect("bound"));
+        let (a, b) = (
+            first.local_addr().expect("bound"),
+            second.local_addr().expect("bound"),
+        );
         expect_connected(connect, &[a, b], a)
     }
 
     fn returns_the_error_when_all_fail(connect: ConnectFirst) -> CheckResult {
-        expect_error(connect, &[net::closed_addr(), net::closed_addr()], ErrorKind::ConnectionRefused)
+        expect_error(
+            connect,
+            &[net::closed_addr(), net::closed_addr()],
+            ErrorKind::ConnectionRefused,
+        )
     }
 
     fn rejects_an_empty_list(connect: ConnectFirst) -> CheckResult {
@@ -181,7 +217,11 @@ mod ex3 {
         let expected = format!("you are {me}\n");
         match net::read_until_close(&mut client, 256) {
             Ok(got) if got == expected.as_bytes() => Ok(()),
-            Ok(got) => mismatch(what, format!("{expected:?} and then end of stream"), format!("{} and then end of stream", net::show_bytes(&got))),
+            Ok(got) => mismatch(
+                what,
+                format!("{expected:?} and then end of stream"),
+                format!("{} and then end of stream", net::show_bytes(&got)),
+            ),
             Err(got) => mismatch(what, format!("{expected:?} and then end of stream"), got),
         }
     }
@@ -193,7 +233,10 @@ mod ex3 {
     fn greets_clients_one_after_another(serve: Serve) -> CheckResult {
         let server = start(serve);
         for n in 1..=3 {
-            expect_greeting(server, &format!("client {n} of 3 connects, then reads until the server closes"))?;
+            expect_greeting(
+                server,
+                &format!("client {n} of 3 connects, then reads until the server closes"),
+            )?;
         }
         Ok(())
     }
@@ -204,13 +247,19 @@ mod ex3 {
             // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
             let _ = socket_linger_zero(&rude);
         }
-        expect_greeting(server, "a first client connects and resets at once; a second client connects and reads")
+        expect_greeting(
+            server,
+            "a first client connects and resets at once; a second client connects and reads",
+        )
     }
 
     fn survives_a_client_that_leaves_at_once(serve: Serve) -> CheckResult {
         let server = start(serve);
         drop(net::connect(server));
-        expect_greeting(server, "a first client connects and closes at once; a second client connects and reads")
+        expect_greeting(
+            server,
+            "a first client connects and closes at once; a second client connects and reads",
+        )
     }
 
     fn socket_linger_zero(stream: &TcpStream) -> std::io::Result<()> {

@@ -1,0 +1,210 @@
+//! Black-box tests of the `sockets` binary: what a user sees, and that the outside world (bad
+//! input, busy or privileged ports, foreign addresses) gets a one-line error, a hint and exit
+//! code 1, never a panic. Everything stays on loopback; no name here reaches DNS.
+
+use std::net::TcpListener;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn sockets() -> Command {
+    Command::cargo_bin("sockets").expect("the sockets binary is built")
+}
+
+/// Runs `args`, expects exit code 1 with `error: ...<error>` and a hint on stderr, and no panic.
+fn expect_failure(args: &[&str], error: &str, hint: &str) {
+    sockets()
+        .args(args)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: could not "))
+        .stderr(predicate::str::contains(error))
+        .stderr(predicate::str::contains(format!("\nhint: {hint}")))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in ["resolve", "byte-order", "walk", "options", "provoke"] {
+        sockets()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "Example: cargo run -p sockets -- {sub}"
+            )));
+    }
+    sockets()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("provoke"));
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    sockets().assert().code(2);
+    sockets().args(["provoke", "gremlins"]).assert().code(2);
+    sockets().args(["byte-order", "[::1]:80"]).assert().code(2); // IPv4 only
+}
+
+#[test]
+fn resolving_an_ip_literal_lists_it() {
+    sockets()
+        .args(["resolve", "[::1]:7878"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("IPv6  ip ::1"));
+}
+
+#[test]
+fn a_target_without_a_port_is_reported_with_the_expected_form() {
+    expect_failure(
+        &["resolve", "localhost"],
+        "invalid socket address",
+        "write the address as HOST:PORT",
+    );
+}
+
+#[test]
+fn an_unresolvable_name_is_reported() {
+    // `bad_host!` is not a valid host name, so the system resolver rejects it without asking DNS.
+    expect_failure(
+        &["resolve", "bad_host!:80"],
+        "could not resolve \"bad_host!:80\"",
+        "check the spelling",
+    );
+}
+
+#[test]
+fn a_busy_port_is_reported() {
+    let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = holder.local_addr().expect("addr").to_string();
+    expect_failure(
+        &["walk", "--addr", &addr],
+        "Address already in use",
+        "another socket holds this address",
+    );
+    expect_failure(
+        &["options", "--addr", &addr],
+        "Address already in use",
+        "another socket holds this address",
+    );
+}
+
+#[test]
+fn an_address_this_machine_lacks_is_reported() {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): no machine has it, and bind() sends nothing.
+    expect_failure(
+        &["walk", "--addr", "192.0.2.1:0"],
+        "192.0.2.1",
+        "this machine has no such IP address",
+    );
+}
+
+#[test]
+fn a_privileged_port_is_reported() {
+    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok());
+    if start.is_some_and(|s| s <= 80) {
+        return skip("anyone may bind port 80 here (net.ipv4.ip_unprivileged_port_start <= 80)");
+    }
+    let mut copy = None;
+    let mut cmd = if is_root() {
+        // root may bind port 80, so run the binary as `nobody`, from a copy it can read.
+        let Some(setpriv) = which("setpriv") else {
+            return skip(
+                "running as root without `setpriv` (apt-get install util-linux) to drop privileges",
+            );
+        };
+        let path =
+            std::env::temp_dir().join(format!("sockets-unprivileged-{}", std::process::id()));
+        std::fs::copy(assert_cmd::cargo::cargo_bin("sockets"), &path).expect("copy the binary");
+        let mut cmd = Command::new(setpriv);
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&path);
+        copy = Some(path);
+        cmd
+    } else {
+        sockets()
+    };
+    cmd.args(["walk", "--addr", "127.0.0.1:80"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Permission denied"))
+        .stderr(predicate::str::contains(
+            "hint: ports below 1024 are privileged",
+        ));
+    if let Some(path) = copy {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[test]
+fn each_provoked_error_is_the_one_announced() {
+    for (which, error, hint) in [
+        (
+            "refused",
+            "Connection refused",
+            "nothing listens on that address",
+        ),
+        (
+            "in-use",
+            "Address already in use",
+            "another socket holds this address",
+        ),
+        (
+            "not-available",
+            "bind 192.0.2.1:0",
+            "this machine has no such IP address",
+        ),
+        (
+            "timed-out",
+            "could not read within 200ms",
+            "nothing arrived in time",
+        ),
+        ("would-block", "could not read:", "nothing arrived in time"),
+    ] {
+        expect_failure(&["provoke", which], error, hint);
+    }
+}
+
+#[test]
+fn the_walk_works_on_ipv4_and_ipv6_loopback_and_the_unspecified_address() {
+    for addr in ["127.0.0.1:0", "[::1]:0", "0.0.0.0:0"] {
+        sockets()
+            .args(["walk", "--addr", addr])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "server read 0 bytes: end of stream",
+            ));
+    }
+}
+
+fn is_root() -> bool {
+    // The effective uid from /proc (Linux); elsewhere assume not root.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn which(tool: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| std::path::Path::new(dir).join(tool))
+        .find(|p| p.is_file())
+}
+
+/// Skips loudly outside CI; under CI a skip is a failure.
+fn skip(why: &str) {
+    assert!(!course_testkit::under_ci(), "cannot run under CI: {why}");
+    eprintln!("SKIPPED: {why}");
+}

@@ -1,0 +1,379 @@
+//! The book's integrity. mdBook renders a missing include as nothing and a broken link as a link;
+//! these tests refuse both, and keep the book's code and terminal sessions tied to the lessons.
+//! Every failure names the chapter file and line.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Markdown file of the book, with its path relative to the workspace root.
+struct Chapter {
+    path: PathBuf,
+    shown: String,
+    text: String,
+}
+
+fn chapters() -> Vec<Chapter> {
+    let mut files = Vec::new();
+    collect(&root().join("book/src"), "md", &mut files);
+    files
+        .into_iter()
+        .map(|path| Chapter {
+            shown: path
+                .strip_prefix(root())
+                .unwrap_or(&path)
+                .display()
+                .to_string(),
+            text: std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+            path,
+        })
+        .collect()
+}
+
+fn collect(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect(&path, extension, out);
+        } else if path.extension().is_some_and(|e| e == extension) {
+            out.push(path);
+        }
+    }
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text[..byte].matches('\n').count() + 1
+}
+
+/// An `{{#include path:selector}}` or `{{#rustdoc_include ...}}` directive (not `\{{#...}}`).
+struct Include {
+    line: usize,
+    directive: String,
+    file: PathBuf,
+    /// The shown path, as written in the directive.
+    target: String,
+    anchor: Option<String>,
+}
+
+fn includes(chapter: &Chapter) -> Vec<Include> {
+    static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\\?)\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("regex")
+    });
+    let dir = chapter.path.parent().expect("a chapter is in a folder");
+    DIRECTIVE
+        .captures_iter(&chapter.text)
+        .filter(|c| c[1].is_empty()) // `\{{#include}}` is mdBook's escape: shown, not included
+        .map(|c| {
+            let whole = c.get(0).expect("match");
+            let spec = &c[3];
+            let (target, selector) = spec.split_once(':').unwrap_or((spec, ""));
+            let anchor = (!selector.is_empty()
+                && !selector.starts_with(|ch: char| ch.is_ascii_digit()))
+            .then(|| selector.to_string());
+            Include {
+                line: line_of(&chapter.text, whole.start()),
+                directive: whole.as_str().to_string(),
+                file: dir.join(target),
+                target: target.to_string(),
+                anchor,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_anchor() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for chapter in chapters() {
+        for inc in includes(&chapter) {
+            count += 1;
+            let Ok(source) = std::fs::read_to_string(&inc.file) else {
+                problems.push(format!(
+                    "{}:{}: {} : no such file {}",
+                    chapter.shown, inc.line, inc.directive, inc.target
+                ));
+                continue;
+            };
+            if let Some(anchor) = &inc.anchor {
+                let has = |marker: &str| {
+                    source.lines().any(|l| {
+                        l.split_once(marker)
+                            .is_some_and(|(_, rest)| rest.trim() == anchor.as_str())
+                    })
+                };
+                if !has("ANCHOR:") || !has("ANCHOR_END:") {
+                    problems.push(format!(
+                        "{}:{}: {} : {} has no `ANCHOR: {anchor}` ... `ANCHOR_END: {anchor}` pair",
+                        chapter.shown, inc.line, inc.directive, inc.target
+                    ));
+                }
+            }
+        }
+    }
+    assert!(count > 0, "the book includes nothing: is book/src there?");
+    assert!(
+        problems.is_empty(),
+        "broken includes:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The lessons part of SUMMARY.md: (line, title, file or None for a draft).
+fn summary_lessons() -> Vec<(usize, String, Option<String>)> {
+    static ENTRY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*[-*]\s+\[([^\]]+)\]\(([^)]*)\)").expect("regex"));
+    let summary =
+        std::fs::read_to_string(root().join("book/src/SUMMARY.md")).expect("book/src/SUMMARY.md");
+    let mut in_lessons = false;
+    let mut entries = Vec::new();
+    for (i, line) in summary.lines().enumerate() {
+        if let Some(part) = line.strip_prefix("# ") {
+            in_lessons = part.trim() == "Lessons";
+        } else if in_lessons && let Some(c) = ENTRY.captures(line) {
+            let file = (!c[2].is_empty()).then(|| c[2].to_string());
+            entries.push((i + 1, c[1].to_string(), file));
+        }
+    }
+    entries
+}
+
+fn lesson_crates() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("lessons"))
+        .expect("lessons/")
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn every_lesson_has_a_chapter_and_every_lesson_chapter_a_crate() {
+    let lessons = lesson_crates();
+    let entries = summary_lessons();
+    assert!(
+        !entries.is_empty(),
+        "book/src/SUMMARY.md has no `# Lessons` part with entries"
+    );
+    let mut problems = Vec::new();
+    let mut chaptered = BTreeSet::new();
+    for (line, title, file) in &entries {
+        let Some(file) = file else { continue }; // a draft: planned, not written yet
+        let stem = file.strip_suffix(".md").unwrap_or(file);
+        if lessons.contains(stem) {
+            chaptered.insert(stem.to_string());
+            let chapter = root().join("book/src").join(file);
+            let text = std::fs::read_to_string(&chapter).unwrap_or_default();
+            if !text.contains(&format!("lessons/{stem}/")) {
+                problems.push(format!(
+                    "book/src/{file}: the chapter includes nothing from lessons/{stem}/"
+                ));
+            }
+        } else {
+            problems.push(format!(
+                "book/src/SUMMARY.md:{line}: lesson chapter [{title}]({file}) names no crate: lessons/{stem}/Cargo.toml does not exist"
+            ));
+        }
+    }
+    for lesson in lessons.difference(&chaptered) {
+        problems.push(format!(
+            "lessons/{lesson} has no chapter: add `- [Title]({lesson}.md)` under `# Lessons` in book/src/SUMMARY.md"
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn no_rust_block_is_typed_by_hand() {
+    static FENCE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*(```+|~~~+)\s*(.*)$").expect("regex"));
+    static ILLUSTRATIVE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*<!--\s*illustrative:\s*\S.*-->\s*$").expect("regex"));
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let lines: Vec<&str> = chapter.text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let Some(open) = FENCE.captures(lines[i]) else {
+                i += 1;
+                continue;
+            };
+            let fence = open[1].to_string();
+            let info = open[2].trim().to_string();
+            let start = i;
+            i += 1;
+            let mut body = Vec::new();
+            while i < lines.len() && !lines[i].trim_start().starts_with(fence.as_str()) {
+                body.push(lines[i]);
+                i += 1;
+            }
+            i += 1; // the closing fence
+            let language = info.split([',', ' ']).next().unwrap_or("");
+            // mdBook treats a block without a language as Rust.
+            if !(language.is_empty() || language == "rust") {
+                continue;
+            }
+            let only_includes = body.iter().all(|l| {
+                l.trim().is_empty()
+                    || l.trim().starts_with("{{#include")
+                    || l.trim().starts_with("{{#rustdoc_include")
+            });
+            let marked = start > 0 && ILLUSTRATIVE.is_match(lines[start - 1]);
+            if !only_includes && !marked {
+                problems.push(format!(
+                    "{}:{}: a Rust code block typed by hand. Include the code from a lesson crate with {{{{#include ../../lessons/<lesson>/src/<file>.rs:<anchor>}}}}, or, for a deliberate fragment, put `<!-- illustrative: <why> -->` on the line above the fence{}",
+                    chapter.shown,
+                    start + 1,
+                    if language.is_empty() { " (a block without a language counts as Rust: name its language, e.g. ```text)" } else { "" }
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_transcript_shown_is_checked_by_its_lesson() {
+    let mut problems = Vec::new();
+    let mut shown = 0;
+    for chapter in chapters() {
+        for inc in includes(&chapter)
+            .into_iter()
+            .filter(|inc| inc.target.contains("/transcripts/"))
+        {
+            shown += 1;
+            let file = inc.file.canonicalize().unwrap_or_else(|_| inc.file.clone());
+            let relative = file
+                .strip_prefix(root())
+                .map(Path::to_path_buf)
+                .unwrap_or(file);
+            let parts: Vec<String> = relative
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            match parts.as_slice() {
+                [lessons, lesson, transcripts, _] if lessons == "lessons" && transcripts == "transcripts" => {
+                    if !root().join("lessons").join(lesson).join("tests/transcripts.rs").is_file() {
+                        problems.push(format!(
+                            "{}:{}: {} is not checked: lessons/{lesson}/tests/transcripts.rs is missing",
+                            chapter.shown, inc.line, inc.target
+                        ));
+                    }
+                }
+                _ => problems.push(format!(
+                    "{}:{}: {}: transcripts live in lessons/<lesson>/transcripts/, where the lesson's tests check them",
+                    chapter.shown, inc.line, inc.target
+                )),
+            }
+        }
+    }
+    assert!(shown > 0, "the book shows no transcript");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_book_builds_cleanly_offline_with_working_links() {
+    let out = std::env::temp_dir().join(format!("course-book-test-{}", std::process::id()));
+    let report = course::build_book(&root().join("book"), Some(&out)).expect("the book builds");
+    let result = std::panic::catch_unwind(|| check_html(&report));
+    let _ = std::fs::remove_dir_all(&out);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn check_html(report: &course::BuildReport) {
+    assert!(
+        report.problems.is_empty(),
+        "mdBook reported:\n{}",
+        report.problems.join("\n")
+    );
+
+    static ATTR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\b(href|src)="([^"]*)""#).expect("regex"));
+    let mut pages = Vec::new();
+    collect(&report.html_dir, "html", &mut pages);
+    assert!(
+        pages.iter().any(|p| p.ends_with("sockets.html")),
+        "no sockets.html in {}",
+        report.html_dir.display()
+    );
+    let mut problems = Vec::new();
+    for page in &pages {
+        let html = std::fs::read_to_string(page).unwrap_or_default();
+        let shown = page
+            .strip_prefix(&report.html_dir)
+            .unwrap_or(page)
+            .display()
+            .to_string();
+        for c in ATTR.captures_iter(&html) {
+            let (attr, link) = (&c[1], &c[2]);
+            if link.starts_with("https://") || link.starts_with("http://") || link.starts_with("//")
+            {
+                // Links out are fine; loading a resource from the network is not: the book works offline.
+                if attr == "src" || is_stylesheet(&html, c.get(0).map_or(0, |m| m.start())) {
+                    problems.push(format!("{shown}: loads {link} from the network"));
+                }
+                continue;
+            }
+            if link.starts_with("mailto:")
+                || link.starts_with("data:")
+                || link.starts_with("javascript:")
+            {
+                continue;
+            }
+            let (path, fragment) = link.split_once('#').unwrap_or((link, ""));
+            let path = path.split('?').next().unwrap_or("");
+            let target = if path.is_empty() {
+                page.clone()
+            } else if let Some(from_root) = path.strip_prefix('/') {
+                // Root-relative, as in 404.html, whose `<base>` is the site's root.
+                report.html_dir.join(from_root)
+            } else {
+                page.parent().expect("in a folder").join(path)
+            };
+            let target = if target.is_dir() {
+                target.join("index.html")
+            } else {
+                target
+            };
+            if !target.is_file() {
+                problems.push(format!("{shown}: {attr}=\"{link}\" points to nothing"));
+            } else if !fragment.is_empty() && target.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&target).unwrap_or_default();
+                if !text.contains(&format!("id=\"{fragment}\"")) {
+                    problems.push(format!(
+                        "{shown}: {attr}=\"{link}\": no id=\"{fragment}\" in the target page"
+                    ));
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "broken links or network resources in the built book:\n{}",
+        problems.join("\n")
+    );
+}
+
+fn is_stylesheet(html: &str, at: usize) -> bool {
+    let tag_start = html[..at].rfind('<').unwrap_or(0);
+    html[tag_start..at].starts_with("<link")
+        && html[tag_start..]
+            .split('>')
+            .next()
+            .is_some_and(|tag| tag.contains("stylesheet"))
+}
