@@ -3,6 +3,8 @@
 //! on; [`build_book`] collects those reports so that `cargo run` can print them and the tests can fail
 //! on them.
 
+pub mod chapters;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -8,121 +8,20 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use course::chapters::{Chapter, broken_includes, chapters, collect, includes};
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A Markdown file of the book, with its path relative to the workspace root.
-struct Chapter {
-    path: PathBuf,
-    shown: String,
-    text: String,
-}
-
-fn chapters() -> Vec<Chapter> {
-    let mut files = Vec::new();
-    collect(&root().join("book/src"), "md", &mut files);
-    files
-        .into_iter()
-        .map(|path| Chapter {
-            shown: path
-                .strip_prefix(root())
-                .unwrap_or(&path)
-                .display()
-                .to_string(),
-            text: std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-            path,
-        })
-        .collect()
-}
-
-fn collect(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            collect(&path, extension, out);
-        } else if path.extension().is_some_and(|e| e == extension) {
-            out.push(path);
-        }
-    }
-}
-
-fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte].matches('\n').count() + 1
-}
-
-/// An `{{#include path:selector}}` or `{{#rustdoc_include ...}}` directive (not `\{{#...}}`).
-struct Include {
-    line: usize,
-    directive: String,
-    file: PathBuf,
-    /// The shown path, as written in the directive.
-    target: String,
-    anchor: Option<String>,
-}
-
-fn includes(chapter: &Chapter) -> Vec<Include> {
-    static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(\\?)\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("regex")
-    });
-    let dir = chapter.path.parent().expect("a chapter is in a folder");
-    DIRECTIVE
-        .captures_iter(&chapter.text)
-        .filter(|c| c[1].is_empty()) // `\{{#include}}` is mdBook's escape: shown, not included
-        .map(|c| {
-            let whole = c.get(0).expect("match");
-            let spec = &c[3];
-            let (target, selector) = spec.split_once(':').unwrap_or((spec, ""));
-            let anchor = (!selector.is_empty()
-                && !selector.starts_with(|ch: char| ch.is_ascii_digit()))
-            .then(|| selector.to_string());
-            Include {
-                line: line_of(&chapter.text, whole.start()),
-                directive: whole.as_str().to_string(),
-                file: dir.join(target),
-                target: target.to_string(),
-                anchor,
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_include_names_an_existing_file_and_anchor() {
-    let mut problems = Vec::new();
-    let mut count = 0;
-    for chapter in chapters() {
-        for inc in includes(&chapter) {
-            count += 1;
-            let Ok(source) = std::fs::read_to_string(&inc.file) else {
-                problems.push(format!(
-                    "{}:{}: {} : no such file {}",
-                    chapter.shown, inc.line, inc.directive, inc.target
-                ));
-                continue;
-            };
-            if let Some(anchor) = &inc.anchor {
-                let has = |marker: &str| {
-                    source.lines().any(|l| {
-                        l.split_once(marker)
-                            .is_some_and(|(_, rest)| rest.trim() == anchor.as_str())
-                    })
-                };
-                if !has("ANCHOR:") || !has("ANCHOR_END:") {
-                    problems.push(format!(
-                        "{}:{}: {} : {} has no `ANCHOR: {anchor}` ... `ANCHOR_END: {anchor}` pair",
-                        chapter.shown, inc.line, inc.directive, inc.target
-                    ));
-                }
-            }
-        }
-    }
-    assert!(count > 0, "the book includes nothing: is book/src there?");
+    let chapters = chapters(root());
+    assert!(
+        chapters.iter().any(|c| !includes(c).is_empty()),
+        "the book includes nothing: is book/src there?"
+    );
+    let problems = broken_includes(&chapters);
     assert!(
         problems.is_empty(),
         "broken includes:\n{}",
@@ -201,7 +100,7 @@ fn no_rust_block_is_typed_by_hand() {
     static ILLUSTRATIVE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\s*<!--\s*illustrative:\s*\S.*-->\s*$").expect("regex"));
     let mut problems = Vec::new();
-    for chapter in chapters() {
+    for chapter in chapters(root()) {
         let lines: Vec<&str> = chapter.text.lines().collect();
         let mut i = 0;
         while i < lines.len() {
@@ -247,7 +146,7 @@ fn no_rust_block_is_typed_by_hand() {
 fn every_transcript_shown_is_checked_by_its_lesson() {
     let mut problems = Vec::new();
     let mut shown = 0;
-    for chapter in chapters() {
+    for chapter in chapters(root()) {
         for inc in includes(&chapter)
             .into_iter()
             .filter(|inc| inc.target.contains("/transcripts/"))
