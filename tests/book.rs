@@ -3,12 +3,12 @@
 //! Every failure names the chapter file and line.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use course::chapters::{Chapter, broken_includes, chapters, collect, includes};
+use course::chapters::{broken_includes, chapters, collect, includes};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
