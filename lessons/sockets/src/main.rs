@@ -2,7 +2,7 @@
 //! Each subcommand demonstrates one part of the chapter on loopback.
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{AddrParseError, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -32,7 +32,7 @@ enum Command {
     #[command(after_help = "Example: cargo run -p sockets -- byte-order 127.0.0.1:8080")]
     ByteOrder {
         /// An IPv4 address and port, such as 127.0.0.1:8080.
-        addr: SocketAddrV4,
+        addr: String,
     },
     /// Walk through a connection's life: bind, listen, connect, accept, write, read, shutdown, close.
     #[command(after_help = "Example: cargo run -p sockets -- walk --addr 127.0.0.1:0")]
@@ -103,6 +103,9 @@ fn run(command: Command) -> Result<()> {
             }
         }
         Command::ByteOrder { addr } => {
+            let addr: SocketAddrV4 = addr
+                .parse()
+                .with_context(|| format!("could not read {addr:?} as an IPv4 address and port"))?;
             let port = addr.port();
             writeln!(out, "{addr} as bytes in network byte order (big-endian):")?;
             writeln!(out, "  {}", byte_order::hex(&byte_order::wire_bytes(addr)))?;
@@ -222,6 +225,9 @@ fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
             } else {
                 "check the spelling of the name; names are looked up in /etc/hosts, then DNS"
             });
+        }
+        if cause.is::<AddrParseError>() {
+            return Some("write an IPv4 address and a port, for example 127.0.0.1:8080");
         }
         cause.downcast_ref::<io::Error>().and_then(|io| errors::hint(io.kind()))
     })

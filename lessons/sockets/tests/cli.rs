@@ -45,7 +45,17 @@ fn every_subcommand_has_help_with_an_example() {
 fn usage_errors_exit_with_code_2() {
     sockets().assert().code(2);
     sockets().args(["provoke", "gremlins"]).assert().code(2);
-    sockets().args(["byte-order", "[::1]:80"]).assert().code(2); // IPv4 only
+}
+
+#[test]
+fn byte_order_explains_what_it_accepts() {
+    for bad in ["[::1]:80", "127.0.0.1", "8080"] {
+        expect_failure(
+            &["byte-order", bad],
+            "as an IPv4 address and port",
+            "write an IPv4 address and a port",
+        );
+    }
 }
 
 #[test]
