@@ -5,6 +5,8 @@ use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
+use socket2::{Domain, Socket, Type};
+
 /// How long a check waits for any one network step.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -18,6 +20,47 @@ pub fn listener() -> TcpListener {
 pub fn closed_addr() -> SocketAddr {
     let l = listener();
     l.local_addr().expect("a bound listener has an address")
+}
+
+/// A loopback address whose connection attempts go unanswered, like a host behind a firewall that
+/// drops packets: a listener with a full accept queue. Linux drops a SYN when the queue is full
+/// (listen(2): "the request may be ignored"), so a connect to it times out instead of being
+/// refused. Keep the value alive as long as the address must stay silent.
+pub struct Silent {
+    pub addr: SocketAddr,
+    _listener: Socket,
+    _queued: Vec<TcpStream>,
+}
+
+/// Builds a [`Silent`] address, or says why this system cannot.
+pub fn silent_addr() -> Result<Silent, String> {
+    let setup = |e: std::io::Error| format!("could not set up a silent listener: {e}");
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(setup)?;
+    listener
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .map_err(setup)?;
+    listener.listen(0).map_err(setup)?; // the shortest queue the OS allows
+    let addr = listener
+        .local_addr()
+        .map_err(setup)?
+        .as_socket()
+        .ok_or("the silent listener has no IP address")?;
+    let mut queued = Vec::new();
+    // Fill the queue until a connect goes unanswered; nobody ever accepts.
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == ErrorKind::TimedOut => {
+                return Ok(Silent {
+                    addr,
+                    _listener: listener,
+                    _queued: queued,
+                });
+            }
+            Err(e) => return Err(format!("could not fill the silent listener's queue: {e}")),
+        }
+    }
+    Err("this system accepted 8 connections into a queue of 0 without dropping any".into())
 }
 
 /// Connects to `addr` with [`STEP_TIMEOUT`] on connect, read and write.

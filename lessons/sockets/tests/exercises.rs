@@ -7,9 +7,9 @@
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use course_testkit::exercise::{CheckResult, Exercise, mismatch};
+use course_testkit::exercise::{CheckResult, Exercise, Mismatch, mismatch};
 use course_testkit::net;
 
 // The code under test: your exercises with `--features learner`, the reference solutions otherwise.
@@ -42,7 +42,7 @@ mod ex1 {
         exercise: EXERCISE,
         subject: || subject::ex1_wire_address::decode as Decode,
         starter: || starter::ex1_wire_address::decode as Decode,
-        checks: [decodes_loopback_8080, decodes_the_port_big_endian, rejects_five_bytes, rejects_seven_bytes],
+        checks: [decodes_loopback_8080, decodes_the_port_big_endian, rejects_too_few_bytes, rejects_too_many_bytes],
     }
 
     fn expect(decode: Decode, bytes: &[u8], expected: Option<&str>) -> CheckResult {
@@ -68,12 +68,14 @@ mod ex1 {
         expect(decode, &[192, 0, 2, 1, 0x00, 0x50], Some("192.0.2.1:80"))
     }
 
-    fn rejects_five_bytes(decode: Decode) -> CheckResult {
-        expect(decode, &[0x7f, 0, 0, 1, 0x1f], None)
+    fn rejects_too_few_bytes(decode: Decode) -> CheckResult {
+        let bytes = [0x7f, 0, 0, 1, 0x1f, 0x90];
+        (0..6).try_for_each(|n| expect(decode, &bytes[..n], None))
     }
 
-    fn rejects_seven_bytes(decode: Decode) -> CheckResult {
-        expect(decode, &[0x7f, 0, 0, 1, 0x1f, 0x90, 0], None)
+    fn rejects_too_many_bytes(decode: Decode) -> CheckResult {
+        let bytes = [0x7f, 0, 0, 1, 0x1f, 0x90, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        (7..=bytes.len()).try_for_each(|n| expect(decode, &bytes[..n], None))
     }
 }
 
@@ -94,7 +96,7 @@ mod ex2 {
         exercise: EXERCISE,
         subject: || subject::ex2_connect_first::connect_first as ConnectFirst,
         starter: || starter::ex2_connect_first::connect_first as ConnectFirst,
-        checks: [connects_to_a_listening_address, skips_a_refused_address, tries_addresses_in_order, returns_the_error_when_all_fail, rejects_an_empty_list],
+        checks: [connects_to_a_listening_address, skips_a_refused_address, tries_addresses_in_order, gives_up_on_a_silent_address, returns_the_error_when_all_fail, rejects_an_empty_list],
     }
 
     /// Calls `connect_first(addrs)` and checks it connected to `want`.
@@ -103,7 +105,7 @@ mod ex2 {
         addrs: &[SocketAddr],
         want: SocketAddr,
     ) -> CheckResult {
-        let sent = format!("connect_first(&{addrs:?}, 3s)");
+        let sent = format!("connect_first(&{addrs:?}, {:?})", net::STEP_TIMEOUT);
         match connect(addrs, net::STEP_TIMEOUT) {
             Ok(stream) => match stream.peer_addr() {
                 Ok(peer) if peer == want => Ok(()),
@@ -127,7 +129,7 @@ mod ex2 {
     }
 
     fn expect_error(connect: ConnectFirst, addrs: &[SocketAddr], want: ErrorKind) -> CheckResult {
-        let sent = format!("connect_first(&{addrs:?}, 3s)");
+        let sent = format!("connect_first(&{addrs:?}, {:?})", net::STEP_TIMEOUT);
         match connect(addrs, net::STEP_TIMEOUT) {
             Err(e) if e.kind() == want => Ok(()),
             Err(e) => mismatch(
@@ -164,6 +166,41 @@ mod ex2 {
         expect_connected(connect, &[a, b], a)
     }
 
+    fn gives_up_on_a_silent_address(connect: ConnectFirst) -> CheckResult {
+        let silent = net::silent_addr().map_err(|e| Mismatch {
+            sent: "nothing yet".into(),
+            expected: "a silent address to test with".into(),
+            got: e,
+        })?;
+        let listener = net::listener();
+        let good = listener.local_addr().expect("bound");
+        let timeout = Duration::from_millis(300);
+        let sent = format!(
+            "connect_first(&[{} (silent: drops connection attempts), {good}], {timeout:?})",
+            silent.addr
+        );
+        let expected = format!("a stream connected to {good} within 2s");
+        let started = Instant::now();
+        let result = connect(&[silent.addr, good], timeout);
+        let took = started.elapsed();
+        match result {
+            Ok(stream)
+                if stream.peer_addr().ok() == Some(good) && took < Duration::from_secs(2) =>
+            {
+                Ok(())
+            }
+            Ok(stream) => mismatch(
+                sent,
+                expected,
+                format!(
+                    "a stream connected to {:?} after {took:?}",
+                    stream.peer_addr().ok()
+                ),
+            ),
+            Err(e) => mismatch(sent, expected, format!("Err({e}) after {took:?}")),
+        }
+    }
+
     fn returns_the_error_when_all_fail(connect: ConnectFirst) -> CheckResult {
         expect_error(
             connect,
@@ -198,10 +235,12 @@ mod ex3 {
     }
 
     /// Starts `serve` on a fresh loopback listener, on a thread of its own (left running: the
-    /// test process ends it).
-    fn start(serve: Serve) -> SocketAddr {
+    /// test process ends it). `first` runs before `serve` starts: a client it connects waits in
+    /// the listener's queue, so `serve` meets that client first, whatever it did meanwhile.
+    fn start(serve: Serve, first: impl FnOnce(SocketAddr)) -> SocketAddr {
         let listener = net::listener();
         let addr = listener.local_addr().expect("bound");
+        first(addr);
         std::thread::spawn(move || serve(listener));
         addr
     }
@@ -227,11 +266,14 @@ mod ex3 {
     }
 
     fn greets_a_client_and_closes(serve: Serve) -> CheckResult {
-        expect_greeting(start(serve), "connect, then read until the server closes")
+        expect_greeting(
+            start(serve, |_| ()),
+            "connect, then read until the server closes",
+        )
     }
 
     fn greets_clients_one_after_another(serve: Serve) -> CheckResult {
-        let server = start(serve);
+        let server = start(serve, |_| ());
         for n in 1..=3 {
             expect_greeting(
                 server,
@@ -242,23 +284,24 @@ mod ex3 {
     }
 
     fn survives_a_client_that_resets(serve: Serve) -> CheckResult {
-        let server = start(serve);
-        if let Ok(rude) = net::connect(server) {
-            // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-            let _ = socket_linger_zero(&rude);
-        }
+        let server = start(serve, |addr| {
+            if let Ok(rude) = net::connect(addr) {
+                // SO_LINGER with a zero timeout makes the close send RST instead of FIN, so the
+                // server accepts an already dead connection: `peer_addr` and `write` fail on it.
+                let _ = socket_linger_zero(&rude);
+            }
+        });
         expect_greeting(
             server,
-            "a first client connects and resets at once; a second client connects and reads",
+            "a first client connects and resets before the server accepts it; a second client connects and reads",
         )
     }
 
     fn survives_a_client_that_leaves_at_once(serve: Serve) -> CheckResult {
-        let server = start(serve);
-        drop(net::connect(server));
+        let server = start(serve, |addr| drop(net::connect(addr)));
         expect_greeting(
             server,
-            "a first client connects and closes at once; a second client connects and reads",
+            "a first client connects and closes before the server accepts it; a second client connects and reads",
         )
     }
 
