@@ -142,7 +142,8 @@ pub fn check_lesson(lesson: &str, bin: &Path) {
         let text = std::fs::read_to_string(file).unwrap_or_default();
         match check_file(lesson, bin, &text) {
             Ok(real) if update => {
-                if real != text {
+                // Rewrite only real changes, not a new set of ephemeral ports.
+                if first_difference(&text, &real).is_some() {
                     std::fs::write(file, real)
                         .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
                     eprintln!("updated {shown}");

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 // ANCHOR: resolve
 /// Resolves `target` (`HOST:PORT`) into every socket address it names, in the order the system
@@ -35,12 +35,12 @@ pub fn describe(addr: &SocketAddr) -> String {
         SocketAddr::V4(_) => "IPv4",
         SocketAddr::V6(_) => "IPv6",
     };
-    let scope = if addr.ip().is_loopback() {
-        "loopback: this machine only"
-    } else if addr.ip().is_unspecified() {
-        "unspecified: every interface"
-    } else {
-        "reachable beyond this machine, if routed"
+    // `to_canonical` turns an IPv4-mapped IPv6 address (::ffff:127.0.0.1) into plain IPv4.
+    let scope = match addr.ip().to_canonical() {
+        ip if ip.is_loopback() => "loopback: this machine only",
+        ip if ip.is_unspecified() => "unspecified: every interface",
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => "link-local: this network link only",
+        _ => "reachable beyond this machine, if routed",
     };
     format!(
         "{family}  ip {:<15}  port {:<5}  ({scope})",
@@ -122,5 +122,17 @@ mod tests {
         assert!(describe(&v6).contains("loopback"));
         let any: SocketAddr = "0.0.0.0:80".parse().expect("addr");
         assert!(describe(&any).contains("every interface"));
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:80".parse().expect("addr");
+        assert!(
+            describe(&mapped).contains("loopback"),
+            "{}",
+            describe(&mapped)
+        );
+        let link: SocketAddr = "[fe80::1]:80".parse().expect("addr");
+        assert!(
+            describe(&link).contains("link-local"),
+            "{}",
+            describe(&link)
+        );
     }
 }

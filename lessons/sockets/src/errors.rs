@@ -8,6 +8,9 @@ use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
+use socket2::SockRef;
+
+// ANCHOR: socket_error
 /// An operation that failed, and the OS error behind it.
 #[derive(Debug)]
 pub struct SocketError {
@@ -28,10 +31,12 @@ impl std::error::Error for SocketError {
     }
 }
 
+/// For `map_err`: wraps an `io::Error` with what we were trying to do.
 fn failed(action: impl Into<String>) -> impl FnOnce(io::Error) -> SocketError {
     let action = action.into();
     move |source| SocketError { action, source }
 }
+// ANCHOR_END: socket_error
 
 /// How long the timeout demonstration waits.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(200);
@@ -112,6 +117,33 @@ pub fn provoke_would_block(log: &mut dyn FnMut(String)) -> Result<(), SocketErro
 }
 // ANCHOR_END: would_block
 
+// ANCHOR: reset
+/// Reads from a connection whose peer aborted it: with `SO_LINGER` set to zero, closing a socket
+/// sends RST instead of FIN, and the reader gets `ConnectionReset` instead of end of stream.
+pub fn provoke_reset(log: &mut dyn FnMut(String)) -> Result<(), SocketError> {
+    let (mut client, server) = loopback_pair()?;
+    client
+        .set_read_timeout(Some(READ_TIMEOUT))
+        .map_err(failed("set a read timeout"))?;
+    SockRef::from(&server)
+        .set_linger(Some(Duration::ZERO))
+        .map_err(failed("set SO_LINGER"))?;
+    drop(server);
+    log("connected; the server side closed with SO_LINGER 0 (a reset); reading".into());
+    let mut buf = [0u8; 64];
+    client.read(&mut buf).map_err(failed("read"))?;
+    Ok(())
+}
+// ANCHOR_END: reset
+
+// ANCHOR: is_timeout
+/// True for the errors a timed-out read or write returns: `WouldBlock` on Unix, `TimedOut` on
+/// Windows.
+pub fn is_timeout(err: &io::Error) -> bool {
+    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+// ANCHOR_END: is_timeout
+
 // ANCHOR: permission_denied
 /// Binds port 80. On Unix, ports below 1024 need privileges (root, `CAP_NET_BIND_SERVICE`, or a
 /// lowered `net.ipv4.ip_unprivileged_port_start` on Linux); without them: `PermissionDenied`.
@@ -186,11 +218,11 @@ mod tests {
         assert_eq!(kind_of(provoke_in_use), ErrorKind::AddrInUse);
         assert_eq!(kind_of(provoke_not_available), ErrorKind::AddrNotAvailable);
         assert_eq!(kind_of(provoke_would_block), ErrorKind::WouldBlock);
-        let timeout = kind_of(provoke_timed_out);
-        assert!(
-            matches!(timeout, ErrorKind::WouldBlock | ErrorKind::TimedOut),
-            "{timeout:?}"
-        );
+        assert_eq!(kind_of(provoke_reset), ErrorKind::ConnectionReset);
+        let timeout = provoke_timed_out(&mut |_| {})
+            .expect_err("times out")
+            .source;
+        assert!(is_timeout(&timeout), "{timeout:?}");
     }
 
     #[test]

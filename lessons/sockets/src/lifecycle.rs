@@ -35,7 +35,8 @@ impl std::error::Error for StepError {
     }
 }
 
-/// Adds the step's description to an `io::Error`.
+// ANCHOR: step
+/// Adds the step's description to an `io::Error`: `listener.accept().step(|| "accept".into())?`.
 trait Step<T> {
     fn step(self, what: impl FnOnce() -> String) -> Result<T, StepError>;
 }
@@ -56,6 +57,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
         // If stdout is gone there is no one to tell; the walk itself still matters to the caller.
         let _ = writeln!(out, "{step:<24}{what}");
     };
+    // ANCHOR_END: step
 
     // ANCHOR: listen
     // socket() + bind() + listen() in one call. Port 0 asks the OS for any free port.
@@ -67,7 +69,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
     // ANCHOR_END: listen
 
     // ANCHOR: connect
-    // A listener on 0.0.0.0 or [::] is reached through a real address: use loopback.
+    // A listener on 0.0.0.0 or [::] listens on every interface; connect to one of them.
     let target = reachable(server_addr);
     // socket() + connect(): returns once the three-way handshake is complete.
     let mut client = TcpStream::connect_timeout(&target, STEP_TIMEOUT)
@@ -99,7 +101,8 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
     say("write", "client wrote 6 bytes: \"hello\\n\"".into());
 
     let mut buf = [0u8; 1024];
-    // read() returns *up to* buf.len() bytes: whatever has arrived, at least one.
+    // read() waits for data, then returns *up to* buf.len() bytes: whatever has arrived, at
+    // least one (0 only at end of stream).
     let n = server.read(&mut buf).step(|| "read".into())?;
     let text = String::from_utf8_lossy(&buf[..n]);
     say("read", format!("server read {n} bytes: {text:?}"));
@@ -134,8 +137,8 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
 
 // ANCHOR: reachable
 /// Where a client should connect to reach a listener bound to `addr`: the same port, and
-/// loopback if the listener is on the unspecified address (0.0.0.0 or [::] means "every
-/// interface", which is not a destination).
+/// loopback if the listener is on the unspecified address. 0.0.0.0 and [::] mean "every
+/// interface"; as a destination, Linux and macOS quietly treat them as loopback, Windows refuses.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {

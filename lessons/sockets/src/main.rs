@@ -68,6 +68,8 @@ enum Provocation {
     TimedOut,
     /// Read from a non-blocking socket with no data.
     WouldBlock,
+    /// Read from a connection the peer aborted with a reset.
+    Reset,
     /// Bind a privileged port (below 1024).
     PermissionDenied,
 }
@@ -144,6 +146,7 @@ fn run(command: Command) -> Result<()> {
                 Provocation::NotAvailable => errors::provoke_not_available,
                 Provocation::TimedOut => errors::provoke_timed_out,
                 Provocation::WouldBlock => errors::provoke_would_block,
+                Provocation::Reset => errors::provoke_reset,
                 Provocation::PermissionDenied => errors::provoke_permission_denied,
             };
             provoke(&mut |line| {
@@ -200,11 +203,11 @@ fn show_options(addr: &str, out: &mut dyn Write) -> Result<()> {
     )?;
 
     let tuned_at = SocketAddr::new(bind_to.ip(), 0);
-    let tuned = options::tuned_listener(tuned_at, 16, 64 * 1024)
+    let tuned = options::tuned_listener(tuned_at, 16, 32 * 1024)
         .with_context(|| format!("could not build a tuned listener on {tuned_at}"))?;
     writeln!(
         out,
-        "socket2 listener on {}, asked for a 65536-byte receive buffer and backlog 16:",
+        "socket2 listener on {}, asked for a 32768-byte receive buffer and backlog 16:",
         tuned.local_addr()?
     )?;
     write!(
@@ -223,7 +226,7 @@ fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
             return Some(if resolve.is_malformed() {
                 "write the address as HOST:PORT, for example 127.0.0.1:7878, [::1]:7878 or localhost:7878"
             } else {
-                "check the spelling of the name; names are looked up in /etc/hosts, then DNS"
+                "check the spelling of the name, and that this machine can reach its DNS server (names in /etc/hosts resolve offline)"
             });
         }
         if cause.is::<AddrParseError>() {

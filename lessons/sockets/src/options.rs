@@ -4,7 +4,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 
 /// One option's name and its current value, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,22 +45,30 @@ pub fn listener_settings(listener: &TcpListener) -> io::Result<Vec<Setting>> {
 /// The options of a connected TCP stream.
 pub fn stream_settings(stream: &TcpStream) -> io::Result<Vec<Setting>> {
     let sock = SockRef::from(stream);
-    let ttl = match stream.local_addr()? {
-        SocketAddr::V4(_) => sock.ttl_v4()?,
-        SocketAddr::V6(_) => sock.unicast_hops_v6()?,
+    // The hop limit has a different name, and option, in IPv6.
+    let hops = match stream.local_addr()? {
+        SocketAddr::V4(_) => setting("IP_TTL", sock.ttl_v4()?.to_string()),
+        SocketAddr::V6(_) => setting("IPV6_UNICAST_HOPS", sock.unicast_hops_v6()?.to_string()),
     };
     let timeout = match stream.read_timeout()? {
         Some(t) => format!("{t:?}"),
         None => "none (a read waits forever)".to_string(),
     };
-    Ok(vec![
-        setting("TCP_NODELAY", on_off(stream.nodelay()?)), // std: get and set
-        setting("IP_TTL", ttl.to_string()),                // std: get and set (v4)
+    #[allow(unused_mut)] // only Linux and macOS add a row below
+    let mut settings = vec![
+        setting("TCP_NODELAY", on_off(stream.nodelay()?)), // std reads and sets it
+        hops,                                              // std sets IP_TTL; socket2 reads both
         setting("read timeout", timeout),                  // std: SO_RCVTIMEO
-        setting("SO_KEEPALIVE", on_off(sock.keepalive()?)), // socket2 only
-        setting("SO_RCVBUF", bytes_varying(sock.recv_buffer_size()?)), // socket2 only
-        setting("SO_SNDBUF", bytes_varying(sock.send_buffer_size()?)), // socket2 only
-    ])
+        setting("SO_KEEPALIVE", on_off(sock.keepalive()?)), // socket2 only, from here on
+        setting("SO_RCVBUF", bytes_varying(sock.recv_buffer_size()?)),
+        setting("SO_SNDBUF", bytes_varying(sock.send_buffer_size()?)),
+    ];
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    settings.push(setting(
+        "TCP_KEEPIDLE",
+        format!("{:?}", sock.tcp_keepalive_time()?),
+    ));
+    Ok(settings)
 }
 // ANCHOR_END: stream_options
 
@@ -74,7 +82,9 @@ pub fn tuned_listener(
 ) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?; // rebind at once after a restart, despite TIME_WAIT
-    socket.set_recv_buffer_size(recv_buffer)?; // must be set before listen() to affect the window
+    // Set before listen() so that accepted connections inherit it. On Linux a fixed size also
+    // turns off the kernel's automatic tuning of the receive buffer (tcp(7)).
+    socket.set_recv_buffer_size(recv_buffer)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?; // IPv6 only: an explicit choice instead of the OS default
     }
@@ -97,13 +107,18 @@ pub fn tuned_settings(listener: &TcpListener) -> io::Result<Vec<Setting>> {
     Ok(settings)
 }
 
+/// How long a connection may sit idle before keepalive probes start. The system default is
+/// usually two hours (Linux: `net.ipv4.tcp_keepalive_time`), too late to be of use.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+
 // ANCHOR: tune_stream
 /// Changes the options a client usually wants: no Nagle delay for small messages, a bounded wait
-/// for reads, and keepalive probes to notice a peer that vanished.
+/// for reads, and keepalive probes, after a minute of silence, to notice a peer that vanished.
 pub fn tune_stream(stream: &TcpStream, read_timeout: Duration) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(read_timeout))?;
-    SockRef::from(stream).set_keepalive(true)?;
+    let keepalive = TcpKeepalive::new().with_time(KEEPALIVE_IDLE);
+    SockRef::from(stream).set_tcp_keepalive(&keepalive)?; // also turns SO_KEEPALIVE on
     Ok(())
 }
 // ANCHOR_END: tune_stream
