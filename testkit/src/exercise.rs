@@ -92,6 +92,13 @@ where
     }
 }
 
+/// Calls the code under test, turning a panic into `Err("a panic: <message>")`, so that a check
+/// can still report what it sent and expected when the code panics (as a `todo!()` does).
+pub fn call<T>(code: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(code))
+        .map_err(|payload| format!("a panic: {}", panic_text(payload.as_ref())))
+}
+
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
@@ -150,8 +157,9 @@ impl Exercise {
         }
     }
 
-    /// Proves that every check fails on the untouched starter. `checks` pairs each check's name with
-    /// a closure that runs it against the starter.
+    /// Proves that every check fails on the untouched starter, each with a [`Mismatch`] (what was
+    /// sent, expected and received). `checks` pairs each check's name with a closure that runs it
+    /// against the starter.
     ///
     /// If the starter file is not the pristine one (a learner is working on it), the proof cannot
     /// apply: under CI that is an error; elsewhere it is skipped with a note on stderr.
@@ -180,15 +188,29 @@ impl Exercise {
             return;
         }
         assert!(!checks.is_empty(), "exercise {} has no checks", self.number);
-        let passed: Vec<&str> = checks
-            .into_iter()
-            .filter_map(|(name, check)| matches!(run(check), Outcome::Pass).then_some(name))
-            .collect();
+        let mut passed = Vec::new();
+        let mut unexplained = Vec::new();
+        for (name, check) in checks {
+            match run(check) {
+                Outcome::Pass => passed.push(name),
+                Outcome::Fail(_) => {}
+                other => unexplained.push(format!("{name}: {other:?}")),
+            }
+        }
         assert!(
             passed.is_empty(),
             "{} exercise {}: the untouched starter passes {passed:?}; a check that the starter passes asserts nothing",
             self.lesson,
             self.number
+        );
+        // A learner's first run must say what was sent, expected and received, so each check
+        // must catch the starter's failure itself (see `call`), not panic or hang.
+        assert!(
+            unexplained.is_empty(),
+            "{} exercise {}: on the untouched starter these checks fail without a sent/expected/got report:\n{}",
+            self.lesson,
+            self.number,
+            unexplained.join("\n")
         );
     }
 }
@@ -294,6 +316,13 @@ mod tests {
         ] {
             assert!(text.contains(part), "missing {part:?} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn a_panic_in_the_code_under_test_becomes_a_description() {
+        assert_eq!(call(|| 7), Ok(7));
+        let got: Result<u8, String> = call(|| todo!("decode"));
+        assert_eq!(got, Err("a panic: not yet implemented: decode".to_string()));
     }
 
     #[test]

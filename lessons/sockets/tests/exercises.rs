@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use course_testkit::exercise::{CheckResult, Exercise, Mismatch, mismatch};
+use course_testkit::exercise::{CheckResult, Exercise, Mismatch, call, mismatch};
 use course_testkit::net;
 
 // The code under test: your exercises with `--features learner`, the reference solutions otherwise.
@@ -48,15 +48,12 @@ mod ex1 {
     fn expect(decode: Decode, bytes: &[u8], expected: Option<&str>) -> CheckResult {
         let expected: Option<SocketAddrV4> =
             expected.map(|s| s.parse().expect("valid test address"));
-        let got = decode(bytes);
-        if got == expected {
-            return Ok(());
+        let sent = format!("decode(&{bytes:02x?})");
+        match call(|| decode(bytes)) {
+            Ok(got) if got == expected => Ok(()),
+            Ok(got) => mismatch(sent, format!("{expected:?}"), format!("{got:?}")),
+            Err(panic) => mismatch(sent, format!("{expected:?}"), panic),
         }
-        mismatch(
-            format!("decode(&{bytes:02x?})"),
-            format!("{expected:?}"),
-            format!("{got:?}"),
-        )
     }
 
     fn decodes_loopback_8080(decode: Decode) -> CheckResult {
@@ -106,8 +103,9 @@ mod ex2 {
         want: SocketAddr,
     ) -> CheckResult {
         let sent = format!("connect_first(&{addrs:?}, {:?})", net::STEP_TIMEOUT);
-        match connect(addrs, net::STEP_TIMEOUT) {
-            Ok(stream) => match stream.peer_addr() {
+        match call(|| connect(addrs, net::STEP_TIMEOUT)) {
+            Err(panic) => mismatch(sent, format!("a stream connected to {want}"), panic),
+            Ok(Ok(stream)) => match stream.peer_addr() {
                 Ok(peer) if peer == want => Ok(()),
                 Ok(peer) => mismatch(
                     sent,
@@ -120,7 +118,7 @@ mod ex2 {
                     format!("a stream that is not connected: {e}"),
                 ),
             },
-            Err(e) => mismatch(
+            Ok(Err(e)) => mismatch(
                 sent,
                 format!("a stream connected to {want}"),
                 format!("Err({e})"),
@@ -130,14 +128,15 @@ mod ex2 {
 
     fn expect_error(connect: ConnectFirst, addrs: &[SocketAddr], want: ErrorKind) -> CheckResult {
         let sent = format!("connect_first(&{addrs:?}, {:?})", net::STEP_TIMEOUT);
-        match connect(addrs, net::STEP_TIMEOUT) {
-            Err(e) if e.kind() == want => Ok(()),
-            Err(e) => mismatch(
+        match call(|| connect(addrs, net::STEP_TIMEOUT)) {
+            Err(panic) => mismatch(sent, format!("an error of kind {want:?}"), panic),
+            Ok(Err(e)) if e.kind() == want => Ok(()),
+            Ok(Err(e)) => mismatch(
                 sent,
                 format!("an error of kind {want:?}"),
                 format!("an error of kind {:?}: {e}", e.kind()),
             ),
-            Ok(stream) => mismatch(
+            Ok(Ok(stream)) => mismatch(
                 sent,
                 format!("an error of kind {want:?}"),
                 format!("Ok({stream:?})"),
@@ -181,15 +180,16 @@ mod ex2 {
         );
         let expected = format!("a stream connected to {good} within 2s");
         let started = Instant::now();
-        let result = connect(&[silent.addr, good], timeout);
+        let result = call(|| connect(&[silent.addr, good], timeout));
         let took = started.elapsed();
         match result {
-            Ok(stream)
+            Err(panic) => mismatch(sent, expected, panic),
+            Ok(Ok(stream))
                 if stream.peer_addr().ok() == Some(good) && took < Duration::from_secs(2) =>
             {
                 Ok(())
             }
-            Ok(stream) => mismatch(
+            Ok(Ok(stream)) => mismatch(
                 sent,
                 expected,
                 format!(
@@ -197,7 +197,7 @@ mod ex2 {
                     stream.peer_addr().ok()
                 ),
             ),
-            Err(e) => mismatch(sent, expected, format!("Err({e}) after {took:?}")),
+            Ok(Err(e)) => mismatch(sent, expected, format!("Err({e}) after {took:?}")),
         }
     }
 
