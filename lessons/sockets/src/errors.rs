@@ -31,8 +31,9 @@ impl std::error::Error for SocketError {
     }
 }
 
-/// For `map_err`: wraps an `io::Error` with what we were trying to do.
-fn failed(action: impl Into<String>) -> impl FnOnce(io::Error) -> SocketError {
+/// For `map_err`: wraps an `io::Error` with what we were trying to do, as in
+/// `listener.accept().map_err(failed("accept"))?`.
+pub fn failed(action: impl Into<String>) -> impl FnOnce(io::Error) -> SocketError {
     let action = action.into();
     move |source| SocketError { action, source }
 }

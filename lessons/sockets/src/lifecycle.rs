@@ -8,63 +8,31 @@
 //! In Rust, `TcpListener::bind` does socket + bind + listen, `TcpStream::connect` does
 //! socket + connect, and dropping a socket closes it.
 
-use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
+
+use crate::errors::{SocketError, failed};
 
 /// No step of the walk may block longer than this: on loopback every step takes microseconds.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A step that failed, and the OS error behind it.
-#[derive(Debug)]
-pub struct StepError {
-    pub step: String,
-    pub source: io::Error,
-}
-
-impl fmt::Display for StepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not {}", self.step)
-    }
-}
-
-impl std::error::Error for StepError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-// ANCHOR: step
-/// Adds the step's description to an `io::Error`: `listener.accept().step(|| "accept".into())?`.
-trait Step<T> {
-    fn step(self, what: impl FnOnce() -> String) -> Result<T, StepError>;
-}
-
-impl<T> Step<T> for io::Result<T> {
-    fn step(self, what: impl FnOnce() -> String) -> Result<T, StepError> {
-        self.map_err(|source| StepError {
-            step: what(),
-            source,
-        })
-    }
-}
-
 /// Opens a listener on `bind_to`, connects a client to it, sends one line through, closes the
 /// connection in order, and writes one line per step to `out`.
-pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
+pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError> {
+    // ANCHOR: say
     let mut say = |step: &str, what: String| {
         // If stdout is gone there is no one to tell; the walk itself still matters to the caller.
         let _ = writeln!(out, "{step:<24}{what}");
     };
-    // ANCHOR_END: step
+    // ANCHOR_END: say
 
     // ANCHOR: listen
     // socket() + bind() + listen() in one call. Port 0 asks the OS for any free port.
-    let listener = TcpListener::bind(bind_to).step(|| format!("bind {bind_to}"))?;
+    let listener = TcpListener::bind(bind_to).map_err(failed(format!("bind {bind_to}")))?;
     let server_addr = listener
         .local_addr()
-        .step(|| "read the listener's address".into())?;
+        .map_err(failed("read the listener's address"))?;
     say("socket, bind, listen", format!("listener on {server_addr}"));
     // ANCHOR_END: listen
 
@@ -73,10 +41,10 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
     let target = reachable(server_addr);
     // socket() + connect(): returns once the three-way handshake is complete.
     let mut client = TcpStream::connect_timeout(&target, STEP_TIMEOUT)
-        .step(|| format!("connect to {target}"))?;
+        .map_err(failed(format!("connect to {target}")))?;
     let client_addr = client
         .local_addr()
-        .step(|| "read the client's address".into())?;
+        .map_err(failed("read the client's address"))?;
     say(
         "socket, connect",
         format!("client {client_addr} connected to {target}"),
@@ -85,25 +53,25 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
 
     // ANCHOR: accept
     // accept() hands out a *new* socket for this one connection; the listener keeps listening.
-    let (mut server, peer) = listener.accept().step(|| "accept".into())?;
+    let (mut server, peer) = listener.accept().map_err(failed("accept"))?;
     let server_local = server
         .local_addr()
-        .step(|| "read the server side's address".into())?;
+        .map_err(failed("read the server side's address"))?;
     say("accept", format!("server side {server_local}, peer {peer}"));
     // ANCHOR_END: accept
 
     server
         .set_read_timeout(Some(STEP_TIMEOUT))
-        .step(|| "set a read timeout".into())?;
+        .map_err(failed("set a read timeout"))?;
 
     // ANCHOR: exchange
-    client.write_all(b"hello\n").step(|| "write".into())?;
+    client.write_all(b"hello\n").map_err(failed("write"))?;
     say("write", "client wrote 6 bytes: \"hello\\n\"".into());
 
     let mut buf = [0u8; 1024];
     // read() waits for data, then returns *up to* buf.len() bytes: whatever has arrived, at
     // least one (0 only at end of stream).
-    let n = server.read(&mut buf).step(|| "read".into())?;
+    let n = server.read(&mut buf).map_err(failed("read"))?;
     let text = String::from_utf8_lossy(&buf[..n]);
     say("read", format!("server read {n} bytes: {text:?}"));
     // ANCHOR_END: exchange
@@ -112,7 +80,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
     // shutdown(Write) sends FIN: "I will send no more". The socket can still read.
     client
         .shutdown(Shutdown::Write)
-        .step(|| "shut down the client's writing half".into())?;
+        .map_err(failed("shut down the client's writing half"))?;
     say(
         "shutdown(Write)",
         "client sent FIN: it will write no more".into(),
@@ -121,7 +89,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), StepError> {
     // The peer sees the FIN as a read of 0 bytes: end of stream.
     let n = server
         .read(&mut buf)
-        .step(|| "read after the shutdown".into())?;
+        .map_err(failed("read after the shutdown"))?;
     say("read", format!("server read {n} bytes: end of stream"));
     // ANCHOR_END: shutdown
 
