@@ -8,6 +8,7 @@
 
 pub mod exercise;
 pub mod net;
+pub mod process;
 pub mod transcript;
 
 use std::path::{Path, PathBuf};

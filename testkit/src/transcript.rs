@@ -111,6 +111,12 @@ pub fn split_words(command: &str) -> Result<Vec<String>, String> {
 /// Checks (or, with `UPDATE_TRANSCRIPTS=1`, rewrites) every transcript of `lesson`. Each command must
 /// start with `cargo run -q -p <lesson> --`; it runs as `bin` with the words after `--`.
 ///
+/// A transcript `X.txt` with a sibling `X.server.txt` is a two-terminal session: the server's one
+/// command (terminal 1) runs in the background while `X.txt`'s commands (terminal 2) run, then it is
+/// stopped as Ctrl-C would. The server listens on a free port, passed to every command through the
+/// environment variable `<LESSON>_ADDR` (which the lesson's `--addr` options read), and the port
+/// is written back as the one the book shows in `listening on ...`.
+///
 /// Panics listing every mismatch with the chapter lines that show the transcript.
 pub fn check_lesson(lesson: &str, bin: &Path) {
     let dir = crate::workspace_root()
@@ -127,37 +133,64 @@ pub fn check_lesson(lesson: &str, bin: &Path) {
     assert!(!files.is_empty(), "no transcripts in {}", dir.display());
 
     let update = std::env::var("UPDATE_TRANSCRIPTS").is_ok_and(|v| v == "1");
+    let shown = |file: &Path| {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("lessons/{lesson}/transcripts/{name}")
+    };
+    let read = |file: &Path| std::fs::read_to_string(file).unwrap_or_default();
     let mut problems = Vec::new();
     for file in &files {
-        let shown = format!(
-            "lessons/{lesson}/transcripts/{}",
-            file.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        let chapters = crate::book_mentions(&shown);
-        if chapters.is_empty() {
-            problems.push(format!("{shown}: no chapter in book/src includes it"));
+        let name = file.to_string_lossy();
+        if let Some(client) = name.strip_suffix(".server.txt") {
+            if !Path::new(&format!("{client}.txt")).is_file() {
+                problems.push(format!(
+                    "{}: no {client}.txt to run while it serves",
+                    shown(file)
+                ));
+            }
+            continue;
         }
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        match check_file(lesson, bin, &text) {
-            Ok(real) if update => {
-                // Rewrite only real changes, not a new set of ephemeral ports.
-                if first_difference(&text, &real).is_some() {
-                    std::fs::write(file, real)
-                        .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
-                    eprintln!("updated {shown}");
-                }
+        let server_file = PathBuf::from(format!("{}.server.txt", name.trim_end_matches(".txt")));
+        let checked: Result<Vec<(&Path, String)>, String> = if server_file.is_file() {
+            check_with_server(lesson, bin, &read(&server_file), &read(file)).map(
+                |(server, client)| vec![(server_file.as_path(), server), (file.as_path(), client)],
+            )
+        } else {
+            check_file(lesson, bin, &read(file), &[], None).map(|real| vec![(file.as_path(), real)])
+        };
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(e) => {
+                problems.push(format!("{}: {e}", shown(file)));
+                continue;
             }
-            Ok(real) => {
-                if let Some(diff) = first_difference(&text, &real) {
-                    problems.push(format!(
-                        "{shown} (shown at {}) does not match a real run:\n{diff}",
-                        chapters.join(", ")
-                    ));
-                }
+        };
+        for (path, real) in checked {
+            let chapters = crate::book_mentions(&shown(path));
+            if chapters.is_empty() {
+                problems.push(format!(
+                    "{}: no chapter in book/src includes it",
+                    shown(path)
+                ));
             }
-            Err(e) => problems.push(format!("{shown}: {e}")),
+            let text = read(path);
+            let Some(diff) = first_difference(&text, &real) else {
+                continue;
+            };
+            if update {
+                std::fs::write(path, real)
+                    .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+                eprintln!("updated {}", shown(path));
+            } else {
+                problems.push(format!(
+                    "{} (shown at {}) does not match a real run:\n{diff}",
+                    shown(path),
+                    chapters.join(", ")
+                ));
+            }
         }
     }
     assert!(
@@ -167,30 +200,99 @@ pub fn check_lesson(lesson: &str, bin: &Path) {
     );
 }
 
-/// Runs every step of `text` and returns the transcript the real runs produce.
-fn check_file(lesson: &str, bin: &Path, text: &str) -> Result<String, String> {
+/// The words after `cargo run -q -p <lesson> --` in `step`.
+fn lesson_args(lesson: &str, step: &Step) -> Result<Vec<String>, String> {
     let prefix = ["cargo", "run", "-q", "-p", lesson, "--"];
+    let words = split_words(&step.command)?;
+    if words.len() < prefix.len() || words[..prefix.len()] != prefix {
+        return Err(format!(
+            "line {}: a command must start with `{}`",
+            step.line,
+            prefix.join(" ")
+        ));
+    }
+    Ok(words[prefix.len()..].to_vec())
+}
+
+/// Runs every step of `text` with `env` set, and returns the transcript the real runs produce.
+/// With `ports = Some((real, shown))`, the port `real` is written as `shown` in the output.
+fn check_file(
+    lesson: &str,
+    bin: &Path,
+    text: &str,
+    env: &[(String, String)],
+    ports: Option<(u16, u16)>,
+) -> Result<String, String> {
     let mut real = String::new();
     for step in parse(text)? {
-        let words = split_words(&step.command)?;
-        if words.len() < prefix.len() || words[..prefix.len()] != prefix {
-            return Err(format!(
-                "line {}: a command must start with `{}`",
-                step.line,
-                prefix.join(" ")
-            ));
-        }
-        let output = run_command(bin, &words[prefix.len()..])
+        let args = lesson_args(lesson, &step)?;
+        let output = run_command(bin, &args, env)
             .map_err(|e| format!("line {}: `{}`: {e}", step.line, step.command))?;
-        real.push_str(&format!("$ {}\n{output}", step.command));
+        real.push_str(&format!(
+            "$ {}\n{}",
+            step.command,
+            show_port(&output, ports)
+        ));
     }
     Ok(real)
 }
 
+fn show_port(output: &str, ports: Option<(u16, u16)>) -> String {
+    match ports {
+        Some((real, shown)) => {
+            let pattern = Regex::new(&format!(r":{real}\b")).expect("valid regex");
+            pattern
+                .replace_all(output, format!(":{shown}").as_str())
+                .into_owned()
+        }
+        None => output.to_string(),
+    }
+}
+
+/// Runs a two-terminal session; returns the real transcripts of the server and of the client.
+fn check_with_server(
+    lesson: &str,
+    bin: &Path,
+    server_text: &str,
+    client_text: &str,
+) -> Result<(String, String), String> {
+    let steps = parse(server_text)?;
+    let [step] = steps.as_slice() else {
+        return Err("a .server.txt transcript holds exactly one command".into());
+    };
+    let shown_port = step
+        .output
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("listening on "))
+        .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.port())
+        .ok_or("the server's transcript must start with `listening on ADDR`")?;
+    let env_name = format!("{}_ADDR", lesson.to_uppercase());
+    let mut command = Command::new(bin);
+    command
+        .args(lesson_args(lesson, step)?)
+        .env(&env_name, "127.0.0.1:0");
+    let server = crate::process::ServerProcess::start(command)?;
+    let listening = server.addr;
+    let ports = Some((listening.port(), shown_port));
+    let env = [(env_name, listening.to_string())];
+    let client = check_file(lesson, bin, client_text, &env, ports)?;
+    let (_status, stderr) = server.interrupt()?;
+    let server_real = format!(
+        "$ {}\nlistening on {}\n{}",
+        step.command,
+        show_port(&listening.to_string(), ports),
+        show_port(&stderr, ports)
+    );
+    Ok((server_real, client))
+}
+
 /// Runs `bin args`, returning stdout followed by stderr, within [`COMMAND_TIME_LIMIT`].
-fn run_command(bin: &Path, args: &[String]) -> Result<String, String> {
+fn run_command(bin: &Path, args: &[String], env: &[(String, String)]) -> Result<String, String> {
     let mut child = Command::new(bin)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

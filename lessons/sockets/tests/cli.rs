@@ -120,7 +120,7 @@ fn a_privileged_port_is_reported() {
     let mut copy = None;
     let mut cmd = if is_root() {
         // root may bind port 80, so run the binary as `nobody`, from a copy it can read.
-        let Some(setpriv) = which("setpriv") else {
+        let Some(setpriv) = course_testkit::process::which("setpriv") else {
             return skip(
                 "running as root without `setpriv` (apt-get install util-linux) to drop privileges",
             );
@@ -212,14 +212,6 @@ fn is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(2) == Some("0"))
         })
         .unwrap_or(false)
-}
-
-fn which(tool: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| std::path::Path::new(dir).join(tool))
-        .find(|p| p.is_file())
 }
 
 /// Skips loudly outside CI; under CI a skip is a failure.

@@ -1,0 +1,27 @@
+//! Lesson 2: TCP.
+//!
+//! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO.
+//! - [`server`]: an echo server for many clients, with bounded cost per client.
+//! - [`client`]: the client that talks to it (or to the seed tutorial's Python server).
+//! - [`shutdown`]: stopping a blocking server cleanly.
+//! - [`stream`]: demonstrations that TCP is a byte stream.
+
+pub mod client;
+pub mod framing;
+pub mod server;
+pub mod shutdown;
+pub mod stream;
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The lesson's default port.
+pub const DEFAULT_PORT: u16 = 7878;
+
+/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified address.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => (Ipv4Addr::LOCALHOST, a.port()).into(),
+        SocketAddr::V6(a) if a.ip().is_unspecified() => (Ipv6Addr::LOCALHOST, a.port()).into(),
+        _ => addr,
+    }
+}

@@ -1,0 +1,216 @@
+//! `cargo run -p tcp -- <subcommand>`: the TCP lesson on the command line.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand, ValueEnum};
+use tcp::client::{self, ClientError};
+use tcp::server::{self, Config, Mode};
+use tcp::shutdown::Shutdown;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "TCP: an echo server and its client, byte streams, framing and timeouts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show, on loopback, that TCP carries a stream of bytes, not messages.
+    #[command(after_help = "Example: cargo run -p tcp -- stream merge")]
+    Stream {
+        /// Which demonstration to run.
+        demo: Demo,
+    },
+    /// Run the echo server until Ctrl-C.
+    #[command(after_help = "Example: cargo run -p tcp -- server --addr 127.0.0.1:7878")]
+    Server {
+        /// Where to listen. Port 0 lets the OS choose a free port.
+        #[arg(long, env = "TCP_ADDR", default_value = "127.0.0.1:7878")]
+        addr: String,
+        /// raw: echo bytes as they come; lines: echo UTF-8 lines, refusing bad ones.
+        #[arg(long, value_enum, default_value_t = ModeArg::Raw)]
+        mode: ModeArg,
+        /// Drop a client that sends nothing for this many seconds.
+        #[arg(long, default_value_t = 30)]
+        idle_timeout: u64,
+        /// Serve at most this many clients at once.
+        #[arg(long, default_value_t = 64)]
+        max_clients: usize,
+        /// In lines mode, the longest line accepted, in bytes.
+        #[arg(long, default_value_t = 8192)]
+        max_line: usize,
+    },
+    /// Send a message to the server and print its reply.
+    #[command(
+        after_help = "Example: cargo run -p tcp -- client --addr 127.0.0.1:7878 'Hello, world!'"
+    )]
+    Client {
+        /// Where the server listens.
+        #[arg(long, env = "TCP_ADDR", default_value = "127.0.0.1:7878")]
+        addr: String,
+        /// What to send.
+        #[arg(default_value = "Hello, world!")]
+        message: String,
+        /// Give up on any step after this many seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+        /// End the message with a newline, as a `--mode lines` server expects.
+        #[arg(long)]
+        line: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Demo {
+    /// Several writes arrive in one read.
+    Merge,
+    /// One write arrives in several reads.
+    Split,
+    /// A loop that ignores end of stream spins.
+    Spin,
+    /// A write may take only part of the buffer; write_all does not.
+    Partial,
+    /// A BufWriter sends nothing until flushed.
+    Flush,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Raw,
+    Lines,
+}
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // exits with code 2 on a usage error
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if let Some(hint) = hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+// ANCHOR_END: main
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Stream { demo } => {
+            let mut out = io::stdout().lock();
+            match demo {
+                Demo::Merge => tcp::stream::writes_merge(&mut out),
+                Demo::Split => tcp::stream::reads_split(&mut out),
+                Demo::Spin => tcp::stream::ignoring_eof_spins(&mut out),
+                Demo::Partial => tcp::stream::writes_can_be_partial(&mut out),
+                Demo::Flush => tcp::stream::bufwriter_needs_flush(&mut out),
+            }
+            .context("the demonstration failed")?;
+            Ok(())
+        }
+        Command::Server {
+            addr,
+            mode,
+            idle_timeout,
+            max_clients,
+            max_line,
+        } => {
+            let config = Config {
+                mode: match mode {
+                    ModeArg::Raw => Mode::Raw,
+                    ModeArg::Lines => Mode::Lines,
+                },
+                idle_timeout: Duration::from_secs(idle_timeout),
+                max_clients,
+                max_line,
+                ..Config::default()
+            };
+            serve(&addr, config)
+        }
+        Command::Client {
+            addr,
+            message,
+            timeout,
+            line,
+        } => {
+            let addr = first_address(&addr)?;
+            let message = if line {
+                format!("{message}\n")
+            } else {
+                message
+            };
+            let reply = client::exchange(
+                addr,
+                message.as_bytes(),
+                Duration::from_secs(timeout),
+                1 << 20,
+            )?;
+            let text = String::from_utf8_lossy(&reply);
+            let mut out = io::stdout().lock();
+            write!(out, "{text}")?;
+            if !text.ends_with('\n') {
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+// ANCHOR: serve
+fn serve(addr: &str, config: Config) -> Result<()> {
+    let bind_to = first_address(addr)?;
+    let listener =
+        TcpListener::bind(bind_to).with_context(|| format!("could not listen on {bind_to}"))?;
+    let shutdown = Shutdown::new();
+    let on_signal = shutdown.clone();
+    // Ctrl-C (SIGINT) and, with the `termination` feature, SIGTERM and SIGHUP.
+    ctrlc::set_handler(move || on_signal.trigger())
+        .context("could not install the Ctrl-C handler")?;
+
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {}", listener.local_addr()?)?;
+    out.flush()?; // a script or test waits for this line before connecting
+    drop(out);
+
+    server::run(listener, shutdown, config).context("the server failed")?;
+    eprintln!("stopped");
+    Ok(())
+}
+// ANCHOR_END: serve
+
+fn first_address(text: &str) -> Result<SocketAddr> {
+    let mut addrs = text.to_socket_addrs().with_context(|| {
+        format!("could not resolve {text:?} (write it as HOST:PORT, e.g. 127.0.0.1:7878)")
+    })?;
+    addrs
+        .next()
+        .ok_or_else(|| anyhow!("{text:?} resolved to no address"))
+}
+
+fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain().find_map(|cause| {
+        let io = cause.downcast_ref::<io::Error>()?;
+        let from_client = err.chain().any(|c| c.is::<ClientError>());
+        match io.kind() {
+            io::ErrorKind::AddrInUse => {
+                Some("another program listens on that port: stop it, or choose another with --addr 127.0.0.1:0")
+            }
+            io::ErrorKind::PermissionDenied => Some("ports below 1024 are privileged: use 7878 or another port from 1024 up"),
+            io::ErrorKind::AddrNotAvailable => Some("this machine has no such IP address: listen on 127.0.0.1"),
+            io::ErrorKind::InvalidInput if !from_client => {
+                Some("write the address as HOST:PORT, for example 127.0.0.1:7878")
+            }
+            kind => client::hint(kind),
+        }
+    })
+}

@@ -1,0 +1,185 @@
+//! The echo server: accepts many clients at once, one thread each, and echoes what they send.
+//!
+//! Two modes:
+//! - [`Mode::Raw`] echoes bytes as they arrive, whatever they are. The seed tutorial's Python client
+//!   speaks this: it sends `Hello, world!` and reads the reply.
+//! - [`Mode::Lines`] reads UTF-8 lines (with [`LineDecoder`]) and echoes each line. It answers a
+//!   line that is too long, or not UTF-8, with an `error: ...` line and closes that connection.
+//!
+//! The server logs one line on stderr for each client it drops or turns away, and nothing for
+//! clients that behave.
+//!
+//! Every client costs bounded time and memory: an idle client is dropped after
+//! [`Config::idle_timeout`], a line is at most [`Config::max_line`] bytes, and at most
+//! [`Config::max_clients`] connections are served at once. One client's failure never stops the
+//! server.
+
+use std::collections::HashMap;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::framing::LineDecoder;
+use crate::shutdown::Shutdown;
+
+/// What the server does with the bytes it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Raw,
+    Lines,
+}
+
+/// Limits that bound what one client can cost the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// A client that sends nothing for this long is disconnected.
+    pub idle_timeout: Duration,
+    /// A client that does not read our replies for this long is disconnected.
+    pub write_timeout: Duration,
+    /// The longest line accepted in [`Mode::Lines`], without its line ending.
+    pub max_line: usize,
+    /// How many clients are served at once; more are turned away.
+    pub max_clients: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Raw,
+            idle_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(10),
+            max_line: 8 * 1024,
+            max_clients: 64,
+        }
+    }
+}
+
+/// The open connections, so that shutdown can close them and wake their threads.
+type Clients = Arc<Mutex<HashMap<SocketAddr, TcpStream>>>;
+
+// ANCHOR: run
+/// Serves clients on `listener` until `shutdown` is triggered, then closes every connection, waits
+/// for the client threads and returns. Logs one line per event on stderr.
+pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
+    let local = listener.local_addr()?;
+    shutdown.wake_by_connecting_to(crate::reachable(local));
+    let clients: Clients = Arc::default();
+    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+
+    while !shutdown.is_triggered() {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            // A connection that died in the queue, or a full file table: not fatal.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                continue;
+            }
+        };
+        if shutdown.is_triggered() {
+            break; // that was the wake-up connection
+        }
+        threads.retain(|t| !t.is_finished());
+        if threads.len() >= config.max_clients {
+            eprintln!(
+                "{peer}: turned away, {} clients already",
+                config.max_clients
+            );
+            turn_away(stream, config.mode);
+            continue;
+        }
+        threads.push(spawn_client(stream, peer, &clients, &config));
+    }
+
+    // Wake every client thread: shutting a socket down ends its pending read.
+    for stream in lock(&clients).values() {
+        let _ = stream.shutdown(Direction::Both);
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+    Ok(())
+}
+// ANCHOR_END: run
+
+// ANCHOR: spawn_client
+fn spawn_client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    clients: &Clients,
+    config: &Config,
+) -> JoinHandle<()> {
+    if let Ok(clone) = stream.try_clone() {
+        lock(clients).insert(peer, clone);
+    }
+    let clients = Arc::clone(clients);
+    let config = config.clone();
+    std::thread::spawn(move || {
+        // Quiet when all goes well; one line when a client is dropped.
+        if let Err(e) = serve_client(stream, &config) {
+            eprintln!("{peer}: dropped: {e}");
+        }
+        lock(&clients).remove(&peer);
+    })
+}
+// ANCHOR_END: spawn_client
+
+// ANCHOR: serve_client
+/// Serves one client until it closes its side, misbehaves or fails.
+fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
+    stream.set_read_timeout(Some(config.idle_timeout))?;
+    stream.set_write_timeout(Some(config.write_timeout))?;
+    let mut lines = LineDecoder::new(config.max_line);
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break, // end of stream: the client is done sending
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(io::Error::new(ErrorKind::TimedOut, "idle for too long"));
+            }
+            Err(e) => return Err(e),
+        };
+        match config.mode {
+            Mode::Raw => stream.write_all(&buf[..n])?,
+            Mode::Lines => {
+                lines.push(&buf[..n]);
+                while let Some(line) = lines.next_line().map_err(|e| refuse(&mut stream, &e))? {
+                    let text = std::str::from_utf8(&line)
+                        .map_err(|_| refuse(&mut stream, &"line is not valid UTF-8"))?;
+                    stream.write_all(format!("{text}\n").as_bytes())?;
+                }
+            }
+        }
+    }
+    if config.mode == Mode::Lines {
+        lines
+            .finish()
+            .map_err(|e| io::Error::new(ErrorKind::UnexpectedEof, e))?;
+    }
+    // Our side is done too: shutdown sends FIN; the drop closes the socket.
+    stream.shutdown(Direction::Write)
+}
+// ANCHOR_END: serve_client
+
+/// Tells a misbehaving client why it is being dropped, where the protocol allows (lines), and
+/// returns the error to log.
+fn refuse(stream: &mut TcpStream, why: &dyn std::fmt::Display) -> io::Error {
+    let _ = stream.write_all(format!("error: {why}\n").as_bytes());
+    io::Error::new(ErrorKind::InvalidData, why.to_string())
+}
+
+fn turn_away(mut stream: TcpStream, mode: Mode) {
+    if mode == Mode::Lines {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.write_all(b"error: server busy, try again later\n");
+    }
+}
+
+/// A poisoned lock only means a client thread panicked; the map is still usable.
+fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, TcpStream>> {
+    clients.lock().unwrap_or_else(|e| e.into_inner())
+}

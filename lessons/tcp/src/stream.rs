@@ -1,0 +1,161 @@
+//! TCP is a byte stream: demonstrations on loopback, each with both ends in this process so that
+//! its outcome does not depend on timing.
+
+use std::io::{self, BufWriter, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A connected pair on loopback: (client, server side).
+pub fn pair() -> io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    for end in [&client, &server] {
+        end.set_read_timeout(Some(Duration::from_secs(5)))?;
+        end.set_write_timeout(Some(Duration::from_secs(5)))?;
+    }
+    Ok((client, server))
+}
+
+/// Waits until `stream` has at least `n` bytes to read, without reading them.
+fn wait_for_bytes(stream: &TcpStream, n: usize) -> io::Result<()> {
+    let mut peek = vec![0u8; n];
+    while stream.peek(&mut peek)? < n {}
+    Ok(())
+}
+
+// ANCHOR: coalesce
+/// Three writes, one read: the reader gets all the bytes that have arrived, with no trace of where
+/// one write ended and the next began.
+pub fn writes_merge(out: &mut dyn Write) -> io::Result<()> {
+    let (mut client, mut server) = pair()?;
+    for piece in ["Hel", "lo, ", "world!"] {
+        client.write_all(piece.as_bytes())?;
+        writeln!(out, "client wrote {:>2} bytes: {piece:?}", piece.len())?;
+    }
+    wait_for_bytes(&server, 13)?; // all three writes have arrived
+    let mut buf = [0u8; 1024];
+    let n = server.read(&mut buf)?;
+    writeln!(
+        out,
+        "server read  {n:>2} bytes: {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    )?;
+    Ok(())
+}
+// ANCHOR_END: coalesce
+
+// ANCHOR: split
+/// One write, several reads: `read` returns at most the buffer's size.
+pub fn reads_split(out: &mut dyn Write) -> io::Result<()> {
+    let (mut client, mut server) = pair()?;
+    client.write_all(b"Hello, world!")?;
+    client.shutdown(Shutdown::Write)?;
+    writeln!(
+        out,
+        "client wrote 13 bytes in one write, then shut down its side"
+    )?;
+    let mut buf = [0u8; 5]; // a small buffer, on purpose
+    loop {
+        let n = server.read(&mut buf)?;
+        if n == 0 {
+            writeln!(out, "server read   0 bytes: end of stream")?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "server read  {n:>2} bytes: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        )?;
+    }
+}
+// ANCHOR_END: split
+
+// ANCHOR: spin
+/// Ignoring `Ok(0)` turns a read loop into a busy loop: after end of stream every `read` returns 0
+/// at once, forever. This one stops after a million.
+pub fn ignoring_eof_spins(out: &mut dyn Write) -> io::Result<()> {
+    let (client, mut server) = pair()?;
+    drop(client); // the peer closes
+    let mut buf = [0u8; 1024];
+    let started = Instant::now();
+    let mut zero_reads = 0;
+    while zero_reads < 1_000_000 {
+        if server.read(&mut buf)? == 0 {
+            zero_reads += 1; // a buggy loop would just `continue` here, forever
+        }
+    }
+    writeln!(
+        out,
+        "read returned 0 bytes {zero_reads} times in {:.0?}, using a whole CPU core",
+        started.elapsed()
+    )?;
+    Ok(())
+}
+// ANCHOR_END: spin
+
+// ANCHOR: partial_write
+/// `write` may take only part of the buffer: here a non-blocking socket whose peer does not read
+/// fills its buffers and takes no more. `write_all` loops until everything is written.
+pub fn writes_can_be_partial(out: &mut dyn Write) -> io::Result<()> {
+    let (mut client, mut server) = pair()?;
+    client.set_nonblocking(true)?;
+    let big = vec![b'x'; 64 * 1024 * 1024];
+    let n = client.write(&big)?;
+    writeln!(
+        out,
+        "write of {} bytes took {n} bytes (varies by system)",
+        big.len()
+    )?;
+    let more = client.write(&big[n..]);
+    let kind = more.as_ref().map_err(|e| e.kind()).err();
+    writeln!(
+        out,
+        "the next write: {:?}, the buffers are full",
+        kind.unwrap_or(ErrorKind::Other)
+    )?;
+
+    // With a reader on the other side, write_all (on a blocking socket) gets everything through.
+    client.set_nonblocking(false)?;
+    let reader = std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        server.read_to_end(&mut sink).map(|_| sink.len())
+    });
+    client.write_all(&big[n..])?;
+    client.shutdown(Shutdown::Write)?;
+    let received = reader
+        .join()
+        .map_err(|_| io::Error::other("the reader panicked"))??;
+    writeln!(
+        out,
+        "write_all sent the rest; the reader got {received} bytes in all"
+    )?;
+    Ok(())
+}
+// ANCHOR_END: partial_write
+
+// ANCHOR: bufwriter
+/// A `BufWriter` collects small writes in memory and sends them in one go: only when its buffer is
+/// full, when you call `flush`, or when it is dropped. Forget `flush` and the peer waits.
+pub fn bufwriter_needs_flush(out: &mut dyn Write) -> io::Result<()> {
+    let (client, mut server) = pair()?;
+    let mut writer = BufWriter::new(client);
+    writer.write_all(b"ping\n")?;
+    server.set_read_timeout(Some(Duration::from_millis(200)))?;
+    let mut buf = [0u8; 64];
+    match server.read(&mut buf) {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            writeln!(out, "before flush: the server got nothing within 200ms")?;
+        }
+        other => writeln!(out, "before flush: unexpected {other:?}")?,
+    }
+    writer.flush()?;
+    let n = server.read(&mut buf)?;
+    writeln!(
+        out,
+        "after flush:  the server got {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    )?;
+    Ok(())
+}
+// ANCHOR_END: bufwriter

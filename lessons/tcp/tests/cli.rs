@@ -1,0 +1,131 @@
+//! Black-box tests of the `tcp` binary: the server's conventions (the `listening on` line, a clean
+//! stop on SIGTERM with exit code 0) and one-line errors with hints for the outside world.
+
+use std::net::TcpListener;
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use course_testkit::process::{ServerProcess, require};
+use predicates::prelude::*;
+
+fn tcp() -> Command {
+    Command::cargo_bin("tcp").expect("the tcp binary is built")
+}
+
+fn start_server(args: &[&str]) -> ServerProcess {
+    let mut command = Process::new(assert_cmd::cargo::cargo_bin("tcp"));
+    command.arg("server").args(args);
+    ServerProcess::start(command).expect("the server starts")
+}
+
+fn expect_failure(args: &[&str], error: &str, hint: &str) {
+    tcp()
+        .args(args)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(error))
+        .stderr(predicate::str::contains(format!("\nhint: {hint}")))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in ["server", "client"] {
+        tcp()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "Example: cargo run -p tcp -- {sub}"
+            )));
+    }
+}
+
+#[test]
+fn the_client_says_hello_world_by_default_and_the_server_stops_on_sigterm() {
+    let Some(kill) = require("kill", "apt-get install procps") else {
+        return;
+    };
+    let server = start_server(&["--addr", "127.0.0.1:0"]);
+    let addr = server.addr.to_string();
+    tcp()
+        .args(["client", "--addr", &addr])
+        .assert()
+        .success()
+        .stdout("Hello, world!\n");
+    tcp()
+        .args(["client", "--addr", &addr, "two words"])
+        .assert()
+        .success()
+        .stdout("two words\n");
+
+    let sent = Process::new(kill)
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let (status, stderr) = server.wait().expect("the server exits");
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.trim_end().ends_with("stopped"), "stderr: {stderr}");
+}
+
+#[test]
+fn lines_mode_is_selectable() {
+    let server = start_server(&["--addr", "127.0.0.1:0", "--mode", "lines"]);
+    tcp()
+        .args(["client", "--addr", &server.addr.to_string(), "bad\u{7f}\n"])
+        .assert()
+        .success()
+        .stdout("bad\u{7f}\n");
+}
+
+#[test]
+fn a_client_without_a_server_is_told_how_to_start_one() {
+    let free = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    expect_failure(
+        &["client", "--addr", &free.to_string()],
+        "Connection refused",
+        "nothing listens there: is the server running? Start it with: cargo run -p tcp -- server",
+    );
+}
+
+#[test]
+fn a_busy_port_is_reported() {
+    let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = holder.local_addr().expect("addr").to_string();
+    expect_failure(
+        &["server", "--addr", &addr],
+        "Address already in use",
+        "another program listens on that port",
+    );
+}
+
+#[test]
+fn a_bad_address_is_reported() {
+    expect_failure(
+        &["server", "--addr", "localhost"],
+        "could not resolve \"localhost\"",
+        "write the address as HOST:PORT",
+    );
+    expect_failure(
+        &["client", "--addr", "127.0.0.1:99999"],
+        "invalid port value",
+        "write the address as HOST:PORT",
+    );
+}
+
+#[test]
+fn a_silent_server_makes_the_client_time_out() {
+    // A listener that accepts (in the kernel's queue) but never replies.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("addr").to_string();
+    expect_failure(
+        &["client", "--addr", &addr, "--timeout", "1"],
+        "no reply within 1s",
+        "the server did not answer in time",
+    );
+}

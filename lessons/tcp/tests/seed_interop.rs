@@ -1,0 +1,75 @@
+//! Our TCP programs and the seed tutorial's Python ones (`seed/client.py`, `seed/server.py`,
+//! unchanged) talk to each other, in both directions.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use course_testkit::process::{ServerProcess, require};
+use tcp::server::{self, Config};
+use tcp::shutdown::Shutdown;
+
+fn seed(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seed")
+        .join(file)
+}
+
+/// `python3 seed/on_port.py PORT seed/PROGRAM`: the seed program with 8080 replaced by PORT.
+fn seed_program(python: &Path, port: u16, program: &str) -> Command {
+    let mut command = Command::new(python);
+    command
+        .arg(seed("on_port.py"))
+        .arg(port.to_string())
+        .arg(seed(program));
+    command
+}
+
+#[test]
+fn the_seed_client_talks_to_our_server() {
+    let Some(python) = require("python3", "apt-get install python3") else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let shutdown = Shutdown::new();
+    let handle = shutdown.clone();
+    let server = std::thread::spawn(move || server::run(listener, handle, Config::default()));
+
+    let output = seed_program(&python, port, "client.py")
+        .output()
+        .expect("python3 runs");
+    shutdown.trigger();
+    server
+        .join()
+        .expect("no panic")
+        .expect("the server stops cleanly");
+    assert!(
+        output.status.success(),
+        "client.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello, world!\n");
+}
+
+#[test]
+fn our_client_talks_to_the_seed_server() {
+    let Some(python) = require("python3", "apt-get install python3") else {
+        return;
+    };
+    let seed_server =
+        ServerProcess::start(seed_program(&python, 0, "server.py")).expect("server.py listens");
+    let reply = tcp::client::exchange(
+        seed_server.addr,
+        b"Hello from Rust",
+        Duration::from_secs(5),
+        4096,
+    )
+    .expect("the exchange works");
+    assert_eq!(reply, b"Hello, world!");
+    let (status, stderr) = seed_server
+        .wait()
+        .expect("server.py exits after one client");
+    assert!(status.success(), "server.py failed: {stderr}");
+}

@@ -1,0 +1,260 @@
+//! The echo server against real and adversarial clients, over loopback. Each test starts its own
+//! server on 127.0.0.1:0 and stops it through its shutdown handle.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use tcp::server::{self, Config, Mode};
+use tcp::shutdown::Shutdown;
+
+const STEP: Duration = Duration::from_secs(5);
+
+struct Running {
+    addr: SocketAddr,
+    shutdown: Shutdown,
+    /// Receives what `run` returned, when it returns.
+    done: Receiver<std::io::Result<()>>,
+}
+
+impl Running {
+    fn start(config: Config) -> Running {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let handle = shutdown.clone();
+        let (tx, done) = mpsc::channel();
+        std::thread::spawn(move || tx.send(server::run(listener, handle, config)));
+        Running {
+            addr,
+            shutdown,
+            done,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect_timeout(&self.addr, STEP).expect("connect");
+        stream.set_read_timeout(Some(STEP)).expect("timeout");
+        stream
+    }
+
+    /// Stops the server and checks that `run` returned `Ok` within `STEP`.
+    fn stop(self) {
+        self.shutdown.trigger();
+        match self.done.recv_timeout(STEP) {
+            Ok(result) => result.expect("run returns Ok"),
+            Err(e) => panic!("the server did not stop within {STEP:?}: {e}"),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+fn lines() -> Config {
+    Config {
+        mode: Mode::Lines,
+        ..Config::default()
+    }
+}
+
+/// Reads until the server closes; the error kind if it resets instead.
+fn read_all(stream: &mut TcpStream) -> Result<Vec<u8>, ErrorKind> {
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).map_err(|e| e.kind())?;
+    Ok(got)
+}
+
+#[test]
+fn raw_mode_echoes_bytes_to_many_clients_at_once() {
+    let server = Running::start(Config::default());
+    let mut clients: Vec<TcpStream> = (0..10).map(|_| server.connect()).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.write_all(format!("client {i}: \0\u{ff} any bytes").as_bytes())
+            .expect("write");
+        c.shutdown(Direction::Write).expect("half-close");
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        assert_eq!(
+            read_all(c),
+            Ok(format!("client {i}: \0\u{ff} any bytes").into_bytes())
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn lines_mode_survives_a_client_that_sends_one_byte_at_a_time() {
+    let server = Running::start(lines());
+    let mut c = server.connect();
+    c.set_nodelay(true).expect("nodelay");
+    for byte in b"one\ntwo\n" {
+        c.write_all(&[*byte]).expect("write a byte");
+    }
+    c.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut c), Ok(b"one\ntwo\n".to_vec()));
+    server.stop();
+}
+
+#[test]
+fn lines_mode_handles_several_lines_in_one_write_and_crlf() {
+    let server = Running::start(lines());
+    let mut c = server.connect();
+    c.write_all(b"a\nb\r\nc\n").expect("write");
+    c.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut c), Ok(b"a\nb\nc\n".to_vec()));
+    server.stop();
+}
+
+#[test]
+fn a_half_closed_client_still_gets_its_replies() {
+    let server = Running::start(lines());
+    let mut c = server.connect();
+    c.write_all(b"last words\n").expect("write");
+    c.shutdown(Direction::Write).expect("half-close"); // FIN sent; reading still works
+    assert_eq!(read_all(&mut c), Ok(b"last words\n".to_vec()));
+    server.stop();
+}
+
+#[test]
+fn an_overlong_line_gets_an_error_and_others_are_still_served() {
+    let server = Running::start(Config {
+        max_line: 16,
+        ..lines()
+    });
+    let mut rude = server.connect();
+    rude.write_all(&[b'x'; 100]).expect("write");
+    let mut got = Vec::new();
+    let _ = rude.read_to_end(&mut got); // the error line, then close (or a reset after it)
+    assert!(
+        got.starts_with(b"error: message longer than 16 bytes\n"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+
+    let mut polite = server.connect();
+    polite.write_all(b"fine\n").expect("write");
+    polite.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut polite), Ok(b"fine\n".to_vec()));
+    server.stop();
+}
+
+#[test]
+fn invalid_utf8_gets_an_error_line() {
+    let server = Running::start(lines());
+    let mut c = server.connect();
+    c.write_all(b"ok\n\xff\xfe\n").expect("write");
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    assert!(
+        got.starts_with(b"ok\nerror: line is not valid UTF-8\n"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    server.stop();
+}
+
+#[test]
+fn a_silent_client_is_dropped_after_the_idle_timeout_without_blocking_others() {
+    let server = Running::start(Config {
+        idle_timeout: Duration::from_millis(300),
+        ..lines()
+    });
+    let mut silent = server.connect();
+    let started = Instant::now();
+
+    let mut other = server.connect();
+    other.write_all(b"meanwhile\n").expect("write");
+    other.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut other), Ok(b"meanwhile\n".to_vec()));
+
+    assert!(
+        read_all(&mut silent).is_ok_or_reset(),
+        "the silent client is disconnected"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < STEP,
+        "dropped after {waited:?}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_client_that_resets_mid_line_does_not_stop_the_server() {
+    let server = Running::start(lines());
+    let rude = server.connect();
+    (&rude).write_all(b"half a li").expect("write");
+    socket2::SockRef::from(&rude)
+        .set_linger(Some(Duration::ZERO))
+        .expect("linger");
+    drop(rude); // RST
+
+    let mut polite = server.connect();
+    polite.write_all(b"still here?\n").expect("write");
+    polite.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut polite), Ok(b"still here?\n".to_vec()));
+    server.stop();
+}
+
+#[test]
+fn clients_beyond_the_limit_are_turned_away_and_served_again_later() {
+    let server = Running::start(Config {
+        max_clients: 2,
+        ..lines()
+    });
+    let mut first = server.connect();
+    let mut second = server.connect();
+    // Both are being served once they get an echo back.
+    for c in [&mut first, &mut second] {
+        c.write_all(b"hi\n").expect("write");
+        let mut buf = [0u8; 3];
+        c.read_exact(&mut buf).expect("echo");
+    }
+    let mut third = server.connect();
+    assert_eq!(
+        read_all(&mut third),
+        Ok(b"error: server busy, try again later\n".to_vec())
+    );
+
+    drop(first);
+    drop(second);
+    // A slot frees up when a client thread ends; retry for a bounded time.
+    let deadline = Instant::now() + STEP;
+    loop {
+        let mut again = server.connect();
+        again.write_all(b"back\n").expect("write");
+        again.shutdown(Direction::Write).expect("half-close");
+        match read_all(&mut again) {
+            Ok(got) if got == b"back\n" => break,
+            other => assert!(Instant::now() < deadline, "still turned away: {other:?}"),
+        }
+    }
+    server.stop();
+}
+
+#[test]
+fn shutdown_closes_idle_connections_and_returns() {
+    let server = Running::start(lines());
+    let mut idle = server.connect();
+    idle.write_all(b"x\n").expect("write");
+    let mut buf = [0u8; 2];
+    idle.read_exact(&mut buf).expect("echo");
+    server.stop(); // returns although `idle` never closed
+    assert!(read_all(&mut idle).is_ok_or_reset());
+}
+
+trait OkOrReset {
+    fn is_ok_or_reset(&self) -> bool;
+}
+
+impl OkOrReset for Result<Vec<u8>, ErrorKind> {
+    /// The server closed the connection: cleanly (end of stream) or with a reset.
+    fn is_ok_or_reset(&self) -> bool {
+        matches!(self, Ok(_) | Err(ErrorKind::ConnectionReset))
+    }
+}
