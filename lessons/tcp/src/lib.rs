@@ -1,13 +1,17 @@
 //! Lesson 2: TCP.
 //!
+//! - [`bulk`]: bulk transfer throughput and the buffer size.
 //! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO.
 //! - [`server`]: an echo server for many clients, with bounded cost per client.
 //! - [`client`]: the client that talks to it (or to the seed tutorial's Python server).
 //! - [`shutdown`]: stopping a blocking server cleanly.
 //! - [`stream`]: demonstrations that TCP is a byte stream.
+//! - [`nagle`]: the stall of small writes under Nagle's algorithm and delayed ACK.
 
+pub mod bulk;
 pub mod client;
 pub mod framing;
+pub mod nagle;
 pub mod server;
 pub mod shutdown;
 pub mod stream;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
 use tcp::client::{self, ClientError};
+use tcp::framing::{FrameDecoder, encode_frame};
 use tcp::server::{self, Config, Mode};
 use tcp::shutdown::Shutdown;
 
@@ -29,13 +30,31 @@ enum Command {
         /// Which demonstration to run.
         demo: Demo,
     },
+    /// Send bytes over loopback for a while and report the throughput.
+    #[command(after_help = "Example: cargo run --release -p tcp -- bulk --seconds 3 --buffer 64K")]
+    Bulk {
+        /// How long to send, in seconds.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Bytes per write and per read: 4096, 64K, 1M...
+        #[arg(long, default_value = "64K", value_parser = tcp::bulk::parse_size)]
+        buffer: usize,
+    },
+    /// Time small request/reply exchanges with Nagle's algorithm on, then off (TCP_NODELAY).
+    #[command(after_help = "Example: cargo run -p tcp -- nagle --exchanges 20")]
+    Nagle {
+        /// How many request/reply round trips to time, each way.
+        #[arg(long, default_value_t = 20)]
+        exchanges: u32,
+    },
     /// Run the echo server until Ctrl-C.
     #[command(after_help = "Example: cargo run -p tcp -- server --addr 127.0.0.1:7878")]
     Server {
         /// Where to listen. Port 0 lets the OS choose a free port.
         #[arg(long, env = "TCP_ADDR", default_value = "127.0.0.1:7878")]
         addr: String,
-        /// raw: echo bytes as they come; lines: echo UTF-8 lines, refusing bad ones.
+        /// raw: echo bytes as they come; lines: echo UTF-8 lines, refusing bad ones;
+        /// frames: echo length-prefixed frames.
         #[arg(long, value_enum, default_value_t = ModeArg::Raw)]
         mode: ModeArg,
         /// Drop a client that sends nothing for this many seconds.
@@ -44,7 +63,7 @@ enum Command {
         /// Serve at most this many clients at once.
         #[arg(long, default_value_t = 64)]
         max_clients: usize,
-        /// In lines mode, the longest line accepted, in bytes.
+        /// In lines and frames mode, the longest message accepted, in bytes.
         #[arg(long, default_value_t = 8192)]
         max_line: usize,
     },
@@ -63,8 +82,12 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         timeout: u64,
         /// End the message with a newline, as a `--mode lines` server expects.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "frame")]
         line: bool,
+        /// Send the message as one length-prefixed frame, as a `--mode frames` server expects,
+        /// and print each frame of the reply on a line.
+        #[arg(long)]
+        frame: bool,
     },
 }
 
@@ -80,12 +103,15 @@ enum Demo {
     Partial,
     /// A BufWriter sends nothing until flushed.
     Flush,
+    /// Both sides write without reading: a deadlock.
+    Deadlock,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ModeArg {
     Raw,
     Lines,
+    Frames,
 }
 
 // ANCHOR: main
@@ -106,6 +132,33 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
+        Command::Bulk { seconds, buffer } => {
+            if !(seconds > 0.0 && seconds <= 600.0) {
+                anyhow::bail!("--seconds must be more than 0 and at most 600, not {seconds}");
+            }
+            let t = tcp::bulk::transfer(Duration::from_secs_f64(seconds), buffer)
+                .context("the transfer failed")?;
+            println!(
+                "{} bytes in {:.2?} with {buffer}-byte buffers: {:.2} Gbit/s",
+                t.bytes,
+                t.elapsed,
+                t.bits_per_second() / 1e9
+            );
+            Ok(())
+        }
+        Command::Nagle { exchanges } => {
+            let mut out = io::stdout().lock();
+            writeln!(
+                out,
+                "{exchanges} request/reply exchanges, each request sent in two small writes:"
+            )?;
+            for (label, nodelay) in [("Nagle on (the default)", false), ("TCP_NODELAY on", true)] {
+                let each = tcp::nagle::average_round_trip(nodelay, exchanges)
+                    .with_context(|| format!("the exchange with {label} failed"))?;
+                writeln!(out, "  {label:<24}{each:.1?} per exchange")?;
+            }
+            Ok(())
+        }
         Command::Stream { demo } => {
             let mut out = io::stdout().lock();
             match demo {
@@ -114,6 +167,7 @@ fn run(command: Command) -> Result<()> {
                 Demo::Spin => tcp::stream::ignoring_eof_spins(&mut out),
                 Demo::Partial => tcp::stream::writes_can_be_partial(&mut out),
                 Demo::Flush => tcp::stream::bufwriter_needs_flush(&mut out),
+                Demo::Deadlock => tcp::stream::both_writing_deadlock(&mut out),
             }
             .context("the demonstration failed")?;
             Ok(())
@@ -129,6 +183,7 @@ fn run(command: Command) -> Result<()> {
                 mode: match mode {
                     ModeArg::Raw => Mode::Raw,
                     ModeArg::Lines => Mode::Lines,
+                    ModeArg::Frames => Mode::Frames,
                 },
                 idle_timeout: Duration::from_secs(idle_timeout),
                 max_clients,
@@ -142,19 +197,16 @@ fn run(command: Command) -> Result<()> {
             message,
             timeout,
             line,
+            frame,
         } => {
             let addr = first_address(&addr)?;
-            let message = if line {
-                format!("{message}\n")
-            } else {
-                message
+            let request = match (line, frame) {
+                (true, _) => format!("{message}\n").into_bytes(),
+                (_, true) => encode_frame(message.as_bytes()),
+                _ => message.into_bytes(),
             };
-            let reply = client::exchange(
-                addr,
-                message.as_bytes(),
-                Duration::from_secs(timeout),
-                1 << 20,
-            )?;
+            let reply = client::exchange(addr, &request, Duration::from_secs(timeout), 1 << 20)?;
+            let reply = if frame { unframe(&reply)? } else { reply };
             let text = String::from_utf8_lossy(&reply);
             let mut out = io::stdout().lock();
             write!(out, "{text}")?;
@@ -187,6 +239,19 @@ fn serve(addr: &str, config: Config) -> Result<()> {
     Ok(())
 }
 // ANCHOR_END: serve
+
+/// The payloads of the frames in `reply`, one per line.
+fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
+    let mut decoder = FrameDecoder::new(reply.len());
+    decoder.push(reply);
+    let mut lines = Vec::new();
+    while let Some(payload) = decoder.next_frame().context("the reply is not a frame")? {
+        lines.extend_from_slice(&payload);
+        lines.push(b'\n');
+    }
+    decoder.finish().context("the reply ended inside a frame")?;
+    Ok(lines)
+}
 
 fn first_address(text: &str) -> Result<SocketAddr> {
     let mut addrs = text.to_socket_addrs().with_context(|| {

@@ -5,6 +5,8 @@
 //!   speaks this: it sends `Hello, world!` and reads the reply.
 //! - [`Mode::Lines`] reads UTF-8 lines (with [`LineDecoder`]) and echoes each line. It answers a
 //!   line that is too long, or not UTF-8, with an `error: ...` line and closes that connection.
+//! - [`Mode::Frames`] reads length-prefixed frames (with [`FrameDecoder`]) and echoes each one. A
+//!   frame that is too long closes the connection: the protocol has no way to say why.
 //!
 //! The server logs one line on stderr for each client it drops or turns away, and nothing for
 //! clients that behave.
@@ -21,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::framing::LineDecoder;
+use crate::framing::{FrameDecoder, FrameError, LineDecoder, encode_frame};
 use crate::shutdown::Shutdown;
 
 /// What the server does with the bytes it reads.
@@ -29,6 +31,7 @@ use crate::shutdown::Shutdown;
 pub enum Mode {
     Raw,
     Lines,
+    Frames,
 }
 
 /// Limits that bound what one client can cost the server.
@@ -39,7 +42,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// A client that does not read our replies for this long is disconnected.
     pub write_timeout: Duration,
-    /// The longest line accepted in [`Mode::Lines`], without its line ending.
+    /// The longest message accepted: a line in [`Mode::Lines`] (without its line ending), a
+    /// payload in [`Mode::Frames`].
     pub max_line: usize,
     /// How many clients are served at once; more are turned away.
     pub max_clients: usize,
@@ -132,6 +136,7 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
     stream.set_read_timeout(Some(config.idle_timeout))?;
     stream.set_write_timeout(Some(config.write_timeout))?;
     let mut lines = LineDecoder::new(config.max_line);
+    let mut frames = FrameDecoder::new(config.max_line);
     let mut buf = [0u8; 16 * 1024];
     loop {
         let n = match stream.read(&mut buf) {
@@ -153,13 +158,23 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                     stream.write_all(format!("{text}\n").as_bytes())?;
                 }
             }
+            Mode::Frames => {
+                frames.push(&buf[..n]);
+                // The frame protocol has no room for an error message: a bad frame just ends the
+                // connection (and is logged).
+                while let Some(payload) = frames.next_frame().map_err(invalid)? {
+                    stream.write_all(&encode_frame(&payload))?;
+                }
+            }
         }
     }
-    if config.mode == Mode::Lines {
-        lines
-            .finish()
-            .map_err(|e| io::Error::new(ErrorKind::UnexpectedEof, e))?;
-    }
+    // The stream ended: a partial message left in a decoder means the client vanished mid-message.
+    let unfinished = match config.mode {
+        Mode::Raw => Ok(()),
+        Mode::Lines => lines.finish(),
+        Mode::Frames => frames.finish(),
+    };
+    unfinished.map_err(|e| io::Error::new(ErrorKind::UnexpectedEof, e))?;
     // Our side is done too: shutdown sends FIN; the drop closes the socket.
     stream.shutdown(Direction::Write)
 }
@@ -170,6 +185,10 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
 fn refuse(stream: &mut TcpStream, why: &dyn std::fmt::Display) -> io::Error {
     let _ = stream.write_all(format!("error: {why}\n").as_bytes());
     io::Error::new(ErrorKind::InvalidData, why.to_string())
+}
+
+fn invalid(e: FrameError) -> io::Error {
+    io::Error::new(ErrorKind::InvalidData, e)
 }
 
 fn turn_away(mut stream: TcpStream, mode: Mode) {

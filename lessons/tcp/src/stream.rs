@@ -159,3 +159,57 @@ pub fn bufwriter_needs_flush(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 // ANCHOR_END: bufwriter
+
+// ANCHOR: deadlock
+/// Both ends write much more than the buffers hold, and neither reads: each `write_all` waits for
+/// the other side to read, forever. Write timeouts turn the hang into errors. The cure is to
+/// read while you write: here, a thread on each side drains what the other sends.
+pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
+    const LOTS: usize = 64 * 1024 * 1024;
+    let wait = Duration::from_millis(500);
+    let (mut client, mut server) = pair()?;
+    client.set_write_timeout(Some(wait))?;
+    server.set_write_timeout(Some(wait))?;
+    // Each side keeps its socket open until both have given up: closing one with unread data
+    // would reset the connection and end the other's wait early.
+    let server_side = std::thread::spawn(move || {
+        let result = server.write_all(&vec![1u8; LOTS]);
+        (result, server)
+    });
+    let client_result = client.write_all(&vec![2u8; LOTS]);
+    let (server_result, _server) = server_side
+        .join()
+        .map_err(|_| io::Error::other("the server side panicked"))?;
+    for (who, result) in [("client", client_result), ("server", server_result)] {
+        match result {
+            Ok(()) => writeln!(out, "{who}: wrote {LOTS} bytes")?,
+            Err(e) => writeln!(out, "{who}: write_all gave up after {wait:?}: {e}")?,
+        }
+    }
+
+    // The fix: each side reads in its own thread while it writes.
+    let (mut client, mut server) = pair()?;
+    let drain =
+        |mut stream: TcpStream| std::thread::spawn(move || io::copy(&mut stream, &mut io::sink()));
+    let client_reader = drain(client.try_clone()?);
+    let server_reader = drain(server.try_clone()?);
+    let server_writer = std::thread::spawn(move || {
+        server.write_all(&vec![1u8; LOTS])?;
+        server.shutdown(Shutdown::Write)
+    });
+    client.write_all(&vec![2u8; LOTS])?;
+    client.shutdown(Shutdown::Write)?;
+    let joined = |r: std::thread::Result<io::Result<u64>>| {
+        r.map_err(|_| io::Error::other("a reader panicked"))?
+    };
+    server_writer
+        .join()
+        .map_err(|_| io::Error::other("the server side panicked"))??;
+    let (to_client, to_server) = (joined(client_reader.join())?, joined(server_reader.join())?);
+    writeln!(
+        out,
+        "with a reader on each side: client got {to_client} bytes, server got {to_server}"
+    )?;
+    Ok(())
+}
+// ANCHOR_END: deadlock

@@ -6,6 +6,7 @@ use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use tcp::framing::encode_frame;
 use tcp::server::{self, Config, Mode};
 use tcp::shutdown::Shutdown;
 
@@ -246,6 +247,48 @@ fn shutdown_closes_idle_connections_and_returns() {
     idle.read_exact(&mut buf).expect("echo");
     server.stop(); // returns although `idle` never closed
     assert!(read_all(&mut idle).is_ok_or_reset());
+}
+
+#[test]
+fn frames_mode_echoes_frames_sent_one_byte_at_a_time() {
+    let server = Running::start(Config {
+        mode: Mode::Frames,
+        ..Config::default()
+    });
+    let mut c = server.connect();
+    c.set_nodelay(true).expect("nodelay");
+    let stream: Vec<u8> = [
+        encode_frame(b"one"),
+        encode_frame(b""),
+        encode_frame(b"\n\0"),
+    ]
+    .concat();
+    for byte in &stream {
+        c.write_all(&[*byte]).expect("write a byte");
+    }
+    c.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut c), Ok(stream));
+    server.stop();
+}
+
+#[test]
+fn frames_mode_closes_a_connection_that_announces_a_frame_too_long() {
+    let server = Running::start(Config {
+        mode: Mode::Frames,
+        max_line: 16,
+        ..Config::default()
+    });
+    let mut rude = server.connect();
+    rude.write_all(&1000u32.to_be_bytes())
+        .expect("write the prefix only");
+    // Closed at once: the server does not wait for 1000 bytes it would refuse anyway.
+    assert!(read_all(&mut rude).is_ok_or_reset());
+
+    let mut polite = server.connect();
+    polite.write_all(&encode_frame(b"fine")).expect("write");
+    polite.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut polite), Ok(encode_frame(b"fine")));
+    server.stop();
 }
 
 trait OkOrReset {
