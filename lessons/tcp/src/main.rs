@@ -105,6 +105,8 @@ enum Demo {
     Flush,
     /// Both sides write without reading: a deadlock.
     Deadlock,
+    /// Closing with unread data resets the connection.
+    Reset,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,6 +170,7 @@ fn run(command: Command) -> Result<()> {
                 Demo::Partial => tcp::stream::writes_can_be_partial(&mut out),
                 Demo::Flush => tcp::stream::bufwriter_needs_flush(&mut out),
                 Demo::Deadlock => tcp::stream::both_writing_deadlock(&mut out),
+                Demo::Reset => tcp::stream::unread_data_resets(&mut out),
             }
             .context("the demonstration failed")?;
             Ok(())

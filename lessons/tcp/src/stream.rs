@@ -213,3 +213,50 @@ pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 // ANCHOR_END: deadlock
+
+// ANCHOR: reset
+/// Closing a socket with received data still unread sends RST, not FIN (RFC 2525, section 2.17,
+/// describes why). The peer first reads what was sent before the reset, then gets
+/// `ConnectionReset` where it expected end of stream. Reading the request to its end first avoids
+/// it.
+pub fn unread_data_resets(out: &mut dyn Write) -> io::Result<()> {
+    for read_it_all in [false, true] {
+        let (mut client, mut server) = pair()?;
+        client.write_all(b"ping ping")?;
+        client.shutdown(Shutdown::Write)?;
+        let mut request = Vec::new();
+        if read_it_all {
+            server.read_to_end(&mut request)?;
+        } else {
+            request.resize(4, 0);
+            server.read_exact(&mut request)?; // 5 bytes stay unread
+        }
+        server.write_all(b"pong")?;
+        drop(server);
+        writeln!(
+            out,
+            "server read {} of 9 bytes, replied \"pong\" and closed",
+            request.len()
+        )?;
+        let mut reply = [0u8; 64];
+        loop {
+            match client.read(&mut reply) {
+                Ok(0) => {
+                    writeln!(out, "  client read 0 bytes: end of stream")?;
+                    break;
+                }
+                Ok(n) => writeln!(
+                    out,
+                    "  client read {n} bytes: {:?}",
+                    String::from_utf8_lossy(&reply[..n])
+                )?,
+                Err(e) => {
+                    writeln!(out, "  client read failed: {e}")?;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: reset

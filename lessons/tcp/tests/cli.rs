@@ -129,3 +129,20 @@ fn a_silent_server_makes_the_client_time_out() {
         "the server did not answer in time",
     );
 }
+
+#[test]
+fn a_server_that_resets_is_reported() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        if let Ok((conn, _)) = listener.accept() {
+            // SO_LINGER 0: close with RST.
+            let _ = socket2::SockRef::from(&conn).set_linger(Some(std::time::Duration::ZERO));
+        }
+    });
+    expect_failure(
+        &["client", "--addr", &addr],
+        "Connection reset by peer",
+        "the server closed the connection abruptly",
+    );
+}

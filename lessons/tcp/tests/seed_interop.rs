@@ -73,3 +73,28 @@ fn our_client_talks_to_the_seed_server() {
         .expect("server.py exits after one client");
     assert!(status.success(), "server.py failed: {stderr}");
 }
+
+#[test]
+fn the_seed_server_resets_a_client_that_sends_more_than_it_reads() {
+    // server.py reads at most 1024 bytes, replies and closes; with bytes left unread, its close
+    // sends RST, and our client sees a reset instead of the end of the reply.
+    let Some(python) = require("python3", "apt-get install python3") else {
+        return;
+    };
+    let seed_server =
+        ServerProcess::start(seed_program(&python, 0, "server.py")).expect("server.py listens");
+    let result = tcp::client::exchange(
+        seed_server.addr,
+        &[b'x'; 4096],
+        Duration::from_secs(5),
+        4096,
+    );
+    let err = result.expect_err("the connection is reset");
+    assert_eq!(
+        err.source.kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{err}: {}",
+        err.source
+    );
+    let _ = seed_server.wait();
+}
