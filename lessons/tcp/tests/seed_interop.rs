@@ -90,9 +90,13 @@ fn the_seed_server_resets_a_client_that_sends_more_than_it_reads() {
         4096,
     );
     let err = result.expect_err("the connection is reset");
-    assert_eq!(
-        err.source.kind(),
-        std::io::ErrorKind::ConnectionReset,
+    // Usually met while reading the reply; if the reset comes first, while still sending.
+    use std::io::ErrorKind::{BrokenPipe, ConnectionReset, NotConnected};
+    assert!(
+        matches!(
+            err.source.kind(),
+            ConnectionReset | BrokenPipe | NotConnected
+        ),
         "{err}: {}",
         err.source
     );
