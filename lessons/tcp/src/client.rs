@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct ClientError {
     pub step: String,
     pub source: io::Error,
+    /// What the server had sent before the failure: a reset can arrive right after a reply.
+    pub partial_reply: Vec<u8>,
 }
 
 impl fmt::Display for ClientError {
@@ -26,7 +28,11 @@ impl std::error::Error for ClientError {
 
 fn failed(step: impl Into<String>) -> impl FnOnce(io::Error) -> ClientError {
     let step = step.into();
-    move |source| ClientError { step, source }
+    move |source| ClientError {
+        step,
+        source,
+        partial_reply: Vec::new(),
+    }
 }
 
 // ANCHOR: exchange
@@ -58,31 +64,29 @@ pub fn exchange(
 
     let mut reply = Vec::new();
     let mut buf = [0u8; 4096];
+    let step = format!("read the reply from {addr}");
     loop {
-        match stream.read(&mut buf) {
+        let source = match stream.read(&mut buf) {
             Ok(0) => return Ok(reply), // the server closed: the reply is complete
-            Ok(n) if reply.len() + n > max_reply => {
-                let source = io::Error::new(
-                    ErrorKind::InvalidData,
-                    format!("more than {max_reply} bytes"),
-                );
-                return Err(ClientError {
-                    step: format!("read the reply from {addr}"),
-                    source,
-                });
+            Ok(n) if reply.len() + n <= max_reply => {
+                reply.extend_from_slice(&buf[..n]);
+                continue;
             }
-            Ok(n) => reply.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Ok(_) => io::Error::new(
+                ErrorKind::InvalidData,
+                format!("more than {max_reply} bytes"),
+            ),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let source =
-                    io::Error::new(ErrorKind::TimedOut, format!("no reply within {timeout:?}"));
-                return Err(ClientError {
-                    step: format!("read the reply from {addr}"),
-                    source,
-                });
+                io::Error::new(ErrorKind::TimedOut, format!("no reply within {timeout:?}"))
             }
-            Err(e) => return Err(failed(format!("read the reply from {addr}"))(e)),
-        }
+            Err(e) => e,
+        };
+        return Err(ClientError {
+            step,
+            source,
+            partial_reply: reply,
+        });
     }
 }
 // ANCHOR_END: exchange

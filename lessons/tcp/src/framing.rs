@@ -42,6 +42,8 @@ impl std::error::Error for FrameError {}
 pub struct LineDecoder {
     buffer: Vec<u8>,
     max_line: usize,
+    /// How much of `buffer` is known to hold no `\n`: each byte is searched once.
+    scanned: usize,
 }
 
 impl LineDecoder {
@@ -50,6 +52,7 @@ impl LineDecoder {
         LineDecoder {
             buffer: Vec::new(),
             max_line,
+            scanned: 0,
         }
     }
 
@@ -62,8 +65,10 @@ impl LineDecoder {
     /// collected is already too long. Call it until it returns `Ok(None)`: one read may have
     /// brought several lines.
     pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        match self.buffer.iter().position(|&b| b == b'\n') {
+        let newline = self.buffer[self.scanned..].iter().position(|&b| b == b'\n');
+        match newline.map(|i| self.scanned + i) {
             Some(end) => {
+                self.scanned = 0;
                 let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
                 line.pop(); // the \n
                 if line.last() == Some(&b'\r') {
@@ -78,8 +83,16 @@ impl LineDecoder {
             None if self.buffer.len() > self.max_line + 1 => {
                 Err(FrameError::TooLong { max: self.max_line })
             }
-            None => Ok(None),
+            None => {
+                self.scanned = self.buffer.len();
+                Ok(None)
+            }
         }
+    }
+
+    /// How many bytes of an unfinished line are buffered.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
     }
 
     /// Call when the stream ends: an error if a partial line is left over.
@@ -146,6 +159,11 @@ impl FrameDecoder {
         let payload = self.buffer[PREFIX_LEN..PREFIX_LEN + len].to_vec();
         self.buffer.drain(..PREFIX_LEN + len);
         Ok(Some(payload))
+    }
+
+    /// How many bytes of an unfinished frame are buffered.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
     }
 
     /// Call when the stream ends: an error if a partial frame is left over.

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tcp::client::{self, ClientError};
 use tcp::framing::{FrameDecoder, encode_frame};
@@ -44,7 +44,7 @@ enum Command {
     #[command(after_help = "Example: cargo run -p tcp -- nagle --exchanges 20")]
     Nagle {
         /// How many request/reply round trips to time, each way.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         exchanges: u32,
     },
     /// Run the echo server until Ctrl-C.
@@ -58,13 +58,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ModeArg::Raw)]
         mode: ModeArg,
         /// Drop a client that sends nothing for this many seconds.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         idle_timeout: u64,
+        /// In lines and frames mode, drop a client whose message is not complete this many
+        /// seconds after its first byte (a client that trickles bytes to hold a thread).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        message_timeout: u64,
         /// Serve at most this many clients at once.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 64, value_parser = at_least_one)]
         max_clients: usize,
         /// In lines and frames mode, the longest message accepted, in bytes.
-        #[arg(long, default_value_t = 8192)]
+        #[arg(long, default_value_t = 8192, value_parser = at_least_one)]
         max_line: usize,
     },
     /// Send a message to the server and print its reply.
@@ -79,7 +83,7 @@ enum Command {
         #[arg(default_value = "Hello, world!")]
         message: String,
         /// Give up on any step after this many seconds.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
         /// End the message with a newline, as a `--mode lines` server expects.
         #[arg(long, conflicts_with = "frame")]
@@ -179,6 +183,7 @@ fn run(command: Command) -> Result<()> {
             addr,
             mode,
             idle_timeout,
+            message_timeout,
             max_clients,
             max_line,
         } => {
@@ -189,6 +194,7 @@ fn run(command: Command) -> Result<()> {
                     ModeArg::Frames => Mode::Frames,
                 },
                 idle_timeout: Duration::from_secs(idle_timeout),
+                message_timeout: Duration::from_secs(message_timeout),
                 max_clients,
                 max_line,
                 ..Config::default()
@@ -208,9 +214,23 @@ fn run(command: Command) -> Result<()> {
                 (_, true) => encode_frame(message.as_bytes()),
                 _ => message.into_bytes(),
             };
-            let reply = client::exchange(addr, &request, Duration::from_secs(timeout), 1 << 20)?;
+            let reply =
+                match client::exchange(addr, &request, Duration::from_secs(timeout), 1 << 20) {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        // Show what did arrive before the failure, then the failure.
+                        io::stdout().write_all(&e.partial_reply)?;
+                        return Err(e.into());
+                    }
+                };
+            if reply.is_empty() {
+                bail!(NoReply);
+            }
             let reply = if frame { unframe(&reply)? } else { reply };
             let text = String::from_utf8_lossy(&reply);
+            if line && let Some(why) = text.strip_prefix("error: ") {
+                bail!(RefusedLine(why.trim_end().to_string()));
+            }
             let mut out = io::stdout().lock();
             write!(out, "{text}")?;
             if !text.ends_with('\n') {
@@ -243,6 +263,30 @@ fn serve(addr: &str, config: Config) -> Result<()> {
 }
 // ANCHOR_END: serve
 
+/// The server closed the connection without a byte of reply.
+#[derive(Debug)]
+struct NoReply;
+
+impl std::fmt::Display for NoReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the server closed the connection without replying")
+    }
+}
+
+impl std::error::Error for NoReply {}
+
+/// A lines-mode server answered `error: ...`.
+#[derive(Debug)]
+struct RefusedLine(String);
+
+impl std::fmt::Display for RefusedLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the server refused the line: {}", self.0)
+    }
+}
+
+impl std::error::Error for RefusedLine {}
+
 /// The payloads of the frames in `reply`, one per line.
 fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
     let mut decoder = FrameDecoder::new(reply.len());
@@ -256,6 +300,14 @@ fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
     Ok(lines)
 }
 
+/// For counts and sizes that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?} is not a whole number of at least 1")),
+    }
+}
+
 fn first_address(text: &str) -> Result<SocketAddr> {
     let mut addrs = text.to_socket_addrs().with_context(|| {
         format!("could not resolve {text:?} (write it as HOST:PORT, e.g. 127.0.0.1:7878)")
@@ -266,6 +318,14 @@ fn first_address(text: &str) -> Result<SocketAddr> {
 }
 
 fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    if err.is::<NoReply>() {
+        return Some("it may have too many clients, or have refused the request: look at its log");
+    }
+    if err.is::<RefusedLine>() {
+        return Some(
+            "send a shorter line of UTF-8 text, or start the server with a larger --max-line",
+        );
+    }
     err.chain().find_map(|cause| {
         let io = cause.downcast_ref::<io::Error>()?;
         let from_client = err.chain().any(|c| c.is::<ClientError>());

@@ -21,7 +21,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::framing::{FrameDecoder, FrameError, LineDecoder, encode_frame};
 use crate::shutdown::Shutdown;
@@ -40,6 +40,10 @@ pub struct Config {
     pub mode: Mode,
     /// A client that sends nothing for this long is disconnected.
     pub idle_timeout: Duration,
+    /// A message (a line or a frame) must arrive whole within this long of its first byte. This
+    /// stops a client that trickles a byte now and then from holding its thread forever
+    /// (slowloris).
+    pub message_timeout: Duration,
     /// A client that does not read our replies for this long is disconnected.
     pub write_timeout: Duration,
     /// The longest message accepted: a line in [`Mode::Lines`] (without its line ending), a
@@ -54,6 +58,7 @@ impl Default for Config {
         Config {
             mode: Mode::Raw,
             idle_timeout: Duration::from_secs(30),
+            message_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(10),
             max_line: 8 * 1024,
             max_clients: 64,
@@ -79,6 +84,8 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
             // A connection that died in the queue, or a full file table: not fatal.
             Err(e) => {
                 eprintln!("accept failed: {e}");
+                // Out of file descriptors, say: give the clients a moment to finish.
+                std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
@@ -133,40 +140,66 @@ fn spawn_client(
 // ANCHOR: serve_client
 /// Serves one client until it closes its side, misbehaves or fails.
 fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
-    stream.set_read_timeout(Some(config.idle_timeout))?;
     stream.set_write_timeout(Some(config.write_timeout))?;
     let mut lines = LineDecoder::new(config.max_line);
     let mut frames = FrameDecoder::new(config.max_line);
     let mut buf = [0u8; 16 * 1024];
+    // When the message being received began: it must be complete within `message_timeout`.
+    let mut message_started: Option<Instant> = None;
     loop {
+        let wait = match message_started {
+            None => config.idle_timeout,
+            Some(started) => match config.message_timeout.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => left.min(config.idle_timeout),
+                _ => {
+                    return Err(io::Error::new(
+                        ErrorKind::TimedOut,
+                        "message not complete in time",
+                    ));
+                }
+            },
+        };
+        stream.set_read_timeout(Some(wait))?;
         let n = match stream.read(&mut buf) {
             Ok(0) => break, // end of stream: the client is done sending
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Err(e) if is_timeout(&e) && message_started.is_some() => continue, // checked above
+            Err(e) if is_timeout(&e) => {
                 return Err(io::Error::new(ErrorKind::TimedOut, "idle for too long"));
             }
             Err(e) => return Err(e),
         };
-        match config.mode {
-            Mode::Raw => stream.write_all(&buf[..n])?,
+        let buffered = match config.mode {
+            Mode::Raw => {
+                write_reply(&mut stream, &buf[..n])?;
+                0
+            }
             Mode::Lines => {
                 lines.push(&buf[..n]);
                 while let Some(line) = lines.next_line().map_err(|e| refuse(&mut stream, &e))? {
                     let text = std::str::from_utf8(&line)
                         .map_err(|_| refuse(&mut stream, &"line is not valid UTF-8"))?;
-                    stream.write_all(format!("{text}\n").as_bytes())?;
+                    write_reply(&mut stream, format!("{text}\n").as_bytes())?;
                 }
+                lines.buffered()
             }
             Mode::Frames => {
                 frames.push(&buf[..n]);
                 // The frame protocol has no room for an error message: a bad frame just ends the
                 // connection (and is logged).
                 while let Some(payload) = frames.next_frame().map_err(invalid)? {
-                    stream.write_all(&encode_frame(&payload))?;
+                    write_reply(&mut stream, &encode_frame(&payload))?;
                 }
+                frames.buffered()
             }
-        }
+        };
+        // A new partial message starts the clock; a completed one stops it.
+        message_started = match (buffered, message_started) {
+            (0, _) => None,
+            (_, None) => Some(Instant::now()),
+            (_, started) => started,
+        };
     }
     // The stream ended: a partial message left in a decoder means the client vanished mid-message.
     let unfinished = match config.mode {
@@ -180,10 +213,35 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
 }
 // ANCHOR_END: serve_client
 
+/// A read or write that gave up because its timeout expired: `WouldBlock` on Unix, `TimedOut`
+/// on Windows.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Sends a reply; a write that times out means the client does not read what we send.
+fn write_reply(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes).map_err(|e| {
+        if is_timeout(&e) {
+            io::Error::new(
+                ErrorKind::TimedOut,
+                "not reading our replies (write timed out)",
+            )
+        } else {
+            e
+        }
+    })
+}
+
 /// Tells a misbehaving client why it is being dropped, where the protocol allows (lines), and
-/// returns the error to log.
+/// returns the error to log. Before the close it reads, and discards, what the client still
+/// sends, for at most a second and 64 KiB: closing with unread input would send a reset, and the
+/// client could lose the error line.
 fn refuse(stream: &mut TcpStream, why: &dyn std::fmt::Display) -> io::Error {
     let _ = stream.write_all(format!("error: {why}\n").as_bytes());
+    let _ = stream.shutdown(Direction::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let _ = io::copy(&mut Read::take(&mut *stream, 64 * 1024), &mut io::sink());
     io::Error::new(ErrorKind::InvalidData, why.to_string())
 }
 

@@ -228,8 +228,9 @@ fn clients_beyond_the_limit_are_turned_away_and_served_again_later() {
     let deadline = Instant::now() + STEP;
     loop {
         let mut again = server.connect();
-        again.write_all(b"back\n").expect("write");
-        again.shutdown(Direction::Write).expect("half-close");
+        // While still turned away, the server may close (even reset) before these go through.
+        let _ = again.write_all(b"back\n");
+        let _ = again.shutdown(Direction::Write);
         match read_all(&mut again) {
             Ok(got) if got == b"back\n" => break,
             other => assert!(Instant::now() < deadline, "still turned away: {other:?}"),
@@ -300,4 +301,83 @@ impl OkOrReset for Result<Vec<u8>, ErrorKind> {
     fn is_ok_or_reset(&self) -> bool {
         matches!(self, Ok(_) | Err(ErrorKind::ConnectionReset))
     }
+}
+
+#[test]
+fn a_client_that_trickles_a_line_is_dropped_at_the_message_timeout() {
+    let timeout = Duration::from_millis(400);
+    let server = Running::start(Config {
+        message_timeout: timeout,
+        ..lines()
+    });
+    let mut slow = server.connect();
+    slow.set_nodelay(true).expect("nodelay");
+    slow.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let started = Instant::now();
+    // A byte every 50 ms (the read's timeout paces it): never idle, never a whole line.
+    let closed_after = loop {
+        let mut probe = [0u8; 1];
+        let closed = match slow.write_all(b"x") {
+            Err(_) => true, // the connection is gone
+            Ok(()) => match slow.read(&mut probe) {
+                Ok(0) => true,
+                Err(e) => e.kind() != ErrorKind::WouldBlock && e.kind() != ErrorKind::TimedOut,
+                Ok(_) => false,
+            },
+        };
+        if closed {
+            break started.elapsed();
+        }
+        assert!(
+            started.elapsed() < STEP,
+            "a trickling client was still connected after {STEP:?}"
+        );
+    };
+    assert!(
+        closed_after >= timeout,
+        "dropped too early, after {closed_after:?}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_client_that_vanishes_mid_frame_does_not_stop_the_server() {
+    let server = Running::start(Config {
+        mode: Mode::Frames,
+        ..Config::default()
+    });
+    let mut gone = server.connect();
+    gone.write_all(&[0, 0, 0, 10, b'h', b'a'])
+        .expect("half a frame");
+    gone.shutdown(Direction::Write).expect("FIN mid-frame");
+    assert_eq!(
+        read_all(&mut gone),
+        Ok(Vec::new()),
+        "the server closes without a reply"
+    );
+
+    let mut next = server.connect();
+    next.write_all(&encode_frame(b"whole")).expect("write");
+    next.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(read_all(&mut next), Ok(encode_frame(b"whole")));
+    server.stop();
+}
+
+#[test]
+fn an_overlong_line_error_reaches_a_client_that_keeps_sending() {
+    let server = Running::start(Config {
+        max_line: 16,
+        ..lines()
+    });
+    let mut rude = server.connect();
+    // More than one read's worth, sent before reading anything: the server must not reset the
+    // connection while the error line is on its way.
+    rude.write_all(&[b'y'; 40_000]).expect("write");
+    rude.shutdown(Direction::Write).expect("half-close");
+    assert_eq!(
+        read_all(&mut rude),
+        Ok(b"error: message longer than 16 bytes\n".to_vec())
+    );
+    server.stop();
 }
