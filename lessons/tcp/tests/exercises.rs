@@ -83,6 +83,8 @@ mod ex1 {
             refuses_a_missing_comma,
             refuses_a_length_that_is_not_digits,
             refuses_too_long_before_it_arrives,
+            refuses_endless_digits,
+            accepts_a_message_exactly_max_long,
         ],
     }
 
@@ -167,6 +169,15 @@ mod ex1 {
         expect_decoded(api, &[b"x3:abc,"], 64, &[Err("Malformed")])
     }
 
+    fn refuses_endless_digits(api: Api) -> CheckResult {
+        // No colon ever comes: a decoder that keeps waiting for one buffers without bound.
+        expect_decoded(api, &[b"99999999999999999999"], 64, &[Err("TooLong")])
+    }
+
+    fn accepts_a_message_exactly_max_long(api: Api) -> CheckResult {
+        expect_decoded(api, &[b"4:abcd,"], 4, &[Ok(b"abcd")])
+    }
+
     fn refuses_too_long_before_it_arrives(api: Api) -> CheckResult {
         // Only the length has arrived: a decoder that waits for 1000 bytes before complaining
         // would buffer whatever a client announces.
@@ -195,7 +206,8 @@ mod ex2 {
             echoes_a_line,
             echoes_a_client_that_sends_one_byte_at_a_time,
             echoes_several_lines_sent_in_one_write,
-            answers_a_client_that_half_closes_then_closes,
+            replies_after_the_client_half_closes,
+            does_not_echo_an_unfinished_last_line,
             serves_a_second_client_while_the_first_is_silent,
         ],
     }
@@ -270,7 +282,17 @@ mod ex2 {
         )
     }
 
-    fn answers_a_client_that_half_closes_then_closes(serve: Serve) -> CheckResult {
+    fn does_not_echo_an_unfinished_last_line(serve: Serve) -> CheckResult {
+        // "b" never gets its newline: it is not a line, so it is not echoed.
+        exchange(
+            start(serve),
+            &[b"a\nb"],
+            b"a\n",
+            "\"a\\nb\", then half-close",
+        )
+    }
+
+    fn replies_after_the_client_half_closes(serve: Serve) -> CheckResult {
         exchange(
             start(serve),
             &[b"first\n", b"last\n"],
