@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+// ANCHOR: pair
 /// A connected pair on loopback: (client, server side).
 pub fn pair() -> io::Result<(TcpStream, TcpStream)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -16,8 +17,10 @@ pub fn pair() -> io::Result<(TcpStream, TcpStream)> {
     }
     Ok((client, server))
 }
+// ANCHOR_END: pair
 
-/// Waits until `stream` has at least `n` bytes to read, without reading them.
+/// Waits until `stream` has at least `n` bytes to read, without reading them: `peek` looks at
+/// the received bytes and leaves them for the next `read`.
 fn wait_for_bytes(stream: &TcpStream, n: usize) -> io::Result<()> {
     let mut peek = vec![0u8; n];
     while stream.peek(&mut peek)? < n {}
