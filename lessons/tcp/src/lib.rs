@@ -1,6 +1,7 @@
 //! Lesson 2: TCP.
 //!
 //! - [`bulk`]: bulk transfer throughput and the buffer size.
+//! - [`connection`]: refused vs timed out, and TIME-WAIT, seen from the code.
 //! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO.
 //! - [`server`]: an echo server for many clients, with bounded cost per client.
 //! - [`client`]: the client that talks to it (or to the seed tutorial's Python server).
@@ -10,6 +11,7 @@
 
 pub mod bulk;
 pub mod client;
+pub mod connection;
 pub mod framing;
 pub mod nagle;
 pub mod server;

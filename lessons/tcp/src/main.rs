@@ -24,6 +24,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Show, on loopback, how opening and closing connections can fail.
+    #[command(after_help = "Example: cargo run -p tcp -- connection time-wait")]
+    Connection {
+        /// Which demonstration to run.
+        demo: ConnectionDemo,
+    },
     /// Show, on loopback, that TCP carries a stream of bytes, not messages.
     #[command(after_help = "Example: cargo run -p tcp -- stream merge")]
     Stream {
@@ -96,6 +102,14 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ConnectionDemo {
+    /// A refused connect, and one that times out.
+    RefusedVsTimeout,
+    /// A port kept busy by TIME-WAIT, and SO_REUSEADDR.
+    TimeWait,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Demo {
     /// Several writes arrive in one read.
     Merge,
@@ -163,6 +177,15 @@ fn run(command: Command) -> Result<()> {
                     .with_context(|| format!("the exchange with {label} failed"))?;
                 writeln!(out, "  {label:<24}{each:.1?} per exchange")?;
             }
+            Ok(())
+        }
+        Command::Connection { demo } => {
+            let mut out = io::stdout().lock();
+            match demo {
+                ConnectionDemo::RefusedVsTimeout => tcp::connection::refused_vs_timeout(&mut out),
+                ConnectionDemo::TimeWait => tcp::connection::time_wait(&mut out),
+            }
+            .context("the demonstration failed")?;
             Ok(())
         }
         Command::Stream { demo } => {
