@@ -35,6 +35,14 @@ impl fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+/// At the end of the stream, bytes still buffered are a message cut short.
+fn nothing_left(buffer: &[u8]) -> Result<(), FrameError> {
+    match buffer.len() {
+        0 => Ok(()),
+        buffered => Err(FrameError::Truncated { buffered }),
+    }
+}
+
 // ANCHOR: lines
 /// Splits a byte stream into lines ending in `\n`. A line's frame excludes the `\n` (and a `\r`
 /// before it, so `\r\n` works too).
@@ -97,10 +105,7 @@ impl LineDecoder {
 
     /// Call when the stream ends: an error if a partial line is left over.
     pub fn finish(&self) -> Result<(), FrameError> {
-        match self.buffer.len() {
-            0 => Ok(()),
-            buffered => Err(FrameError::Truncated { buffered }),
-        }
+        nothing_left(&self.buffer)
     }
 }
 // ANCHOR_END: lines
@@ -168,10 +173,7 @@ impl FrameDecoder {
 
     /// Call when the stream ends: an error if a partial frame is left over.
     pub fn finish(&self) -> Result<(), FrameError> {
-        match self.buffer.len() {
-            0 => Ok(()),
-            buffered => Err(FrameError::Truncated { buffered }),
-        }
+        nothing_left(&self.buffer)
     }
 }
 // ANCHOR_END: length_prefixed
