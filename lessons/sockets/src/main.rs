@@ -13,7 +13,8 @@ use sockets::{byte_order, errors, lifecycle, options};
 #[derive(Parser)]
 #[command(
     version,
-    about = "Sockets: addresses, byte order, lifecycle, options and errors, on loopback"
+    about = "Sockets: addresses, byte order, lifecycle, options and errors, on loopback",
+    after_help = "Example: cargo run -p sockets -- walk"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -38,7 +38,8 @@ fn every_subcommand_has_help_with_an_example() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains("provoke"));
+        .stdout(predicate::str::contains("provoke"))
+        .stdout(predicate::str::contains("Example: cargo run -p sockets --"));
 }
 
 #[test]

@@ -57,10 +57,10 @@ pub fn exchange(
     stream
         .write_all(message)
         .map_err(failed(format!("send to {addr}")))?;
-    // Half-close: tell the server we are done sending, so that it can finish and close.
-    stream
-        .shutdown(Shutdown::Write)
-        .map_err(failed("shut down sending"))?;
+    // Half-close: tell the server we are done sending, so that it can finish and close. If that
+    // fails, the server has already closed or reset the connection; its reply may still be
+    // waiting to be read, so read on and let the read report the failure.
+    let _ = stream.shutdown(Shutdown::Write);
 
     let mut reply = Vec::new();
     let mut buf = [0u8; 4096];

@@ -15,7 +15,8 @@ use tcp::shutdown::Shutdown;
 #[derive(Parser)]
 #[command(
     version,
-    about = "TCP: an echo server and its client, byte streams, framing and timeouts"
+    about = "TCP: an echo server and its client, byte streams, framing and timeouts",
+    after_help = "Example: cargo run -p tcp -- server, then in a second terminal: cargo run -p tcp -- client"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -170,6 +170,7 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
             }
             Err(e) => return Err(e),
         };
+        let mut completed = 0; // messages finished by this read
         let buffered = match config.mode {
             Mode::Raw => {
                 write_reply(&mut stream, &buf[..n])?;
@@ -181,6 +182,7 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                     let text = std::str::from_utf8(&line)
                         .map_err(|_| refuse(&mut stream, &"line is not valid UTF-8"))?;
                     write_reply(&mut stream, format!("{text}\n").as_bytes())?;
+                    completed += 1;
                 }
                 lines.buffered()
             }
@@ -190,15 +192,17 @@ fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                 // connection (and is logged).
                 while let Some(payload) = frames.next_frame().map_err(invalid)? {
                     write_reply(&mut stream, &encode_frame(&payload))?;
+                    completed += 1;
                 }
                 frames.buffered()
             }
         };
-        // A new partial message starts the clock; a completed one stops it.
-        message_started = match (buffered, message_started) {
-            (0, _) => None,
-            (_, None) => Some(Instant::now()),
-            (_, started) => started,
+        // The clock runs for the message now partly buffered: it started with this read if this
+        // read also finished a message (or there was none), else earlier.
+        message_started = match (buffered, completed, message_started) {
+            (0, _, _) => None,
+            (_, 0, Some(started)) => Some(started),
+            _ => Some(Instant::now()),
         };
     }
     // The stream ended: a partial message left in a decoder means the client vanished mid-message.
@@ -249,11 +253,17 @@ fn invalid(e: FrameError) -> io::Error {
     io::Error::new(ErrorKind::InvalidData, e)
 }
 
+/// Closes a connection the server has no room for, saying so in lines mode. Like [`refuse`], it
+/// first reads what the client already sent (for at most 100 ms here: the accept loop waits
+/// meanwhile), so that the close does not reset the connection and lose the message.
 fn turn_away(mut stream: TcpStream, mode: Mode) {
     if mode == Mode::Lines {
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
         let _ = stream.write_all(b"error: server busy, try again later\n");
     }
+    let _ = stream.shutdown(Direction::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let _ = io::copy(&mut Read::take(&mut stream, 64 * 1024), &mut io::sink());
 }
 
 /// A poisoned lock only means a client thread panicked; the map is still usable.

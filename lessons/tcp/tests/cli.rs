@@ -31,6 +31,11 @@ fn expect_failure(args: &[&str], error: &str, hint: &str) {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
+    tcp()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Example: cargo run -p tcp --"));
     for sub in ["server", "client", "stream", "connection", "nagle", "bulk"] {
         tcp()
             .args([sub, "--help"])

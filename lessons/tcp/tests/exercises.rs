@@ -3,7 +3,7 @@
 //! - `cargo exercise tcp` runs every check against your code in `exercises/`.
 //! - `cargo test` runs them against `solutions/` and proves the untouched starters fail them all.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 
 use course_testkit::exercise::{CheckResult, Exercise, call, mismatch};
@@ -208,6 +208,8 @@ mod ex2 {
             echoes_several_lines_sent_in_one_write,
             replies_after_the_client_half_closes,
             does_not_echo_an_unfinished_last_line,
+            echoes_each_line_before_the_client_is_done,
+            survives_a_client_that_resets,
             serves_a_second_client_while_the_first_is_silent,
         ],
     }
@@ -279,6 +281,47 @@ mod ex2 {
             &[b"a\nbb\nccc\n"],
             b"a\nbb\nccc\n",
             "\"a\\nbb\\nccc\\n\" in one write, then half-close",
+        )
+    }
+
+    fn echoes_each_line_before_the_client_is_done(serve: Serve) -> CheckResult {
+        let what = "\"first\\n\", then wait for its echo before sending anything else";
+        let expected = "\"first\\n\" while the client is still connected and sending";
+        let mut client = match net::connect(start(serve)) {
+            Ok(c) => c,
+            Err(e) => return mismatch(what, expected, e),
+        };
+        if let Err(e) = client.write_all(b"first\n") {
+            return mismatch(
+                what,
+                expected,
+                format!("the connection failed while sending: {e}"),
+            );
+        }
+        let mut echo = [0u8; 6];
+        match client.read_exact(&mut echo) {
+            Ok(()) if &echo == b"first\n" => Ok(()),
+            Ok(()) => mismatch(what, expected, net::show_bytes(&echo)),
+            Err(e) => mismatch(
+                what,
+                expected,
+                format!("no complete echo within {:?}: {e}", net::STEP_TIMEOUT),
+            ),
+        }
+    }
+
+    fn survives_a_client_that_resets(serve: Serve) -> CheckResult {
+        let server = start(serve);
+        if let Ok(mut rude) = net::connect(server) {
+            let _ = rude.write_all(b"half a li");
+            // SO_LINGER with a zero timeout makes the close send RST instead of FIN.
+            let _ = socket2::SockRef::from(&rude).set_linger(Some(std::time::Duration::ZERO));
+        }
+        exchange(
+            server,
+            &[b"still there?\n"],
+            b"still there?\n",
+            "a first client sends half a line and resets; a second sends \"still there?\\n\"",
         )
     }
 

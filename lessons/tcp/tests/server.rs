@@ -216,11 +216,10 @@ fn clients_beyond_the_limit_are_turned_away_and_served_again_later() {
         let mut buf = [0u8; 3];
         c.read_exact(&mut buf).expect("echo");
     }
-    let mut third = server.connect();
-    assert_eq!(
-        read_all(&mut third),
-        Ok(b"error: server busy, try again later\n".to_vec())
-    );
+    // The third client sends its line at once, as the lesson's client does: the busy line must
+    // reach it anyway, not be lost to a reset.
+    let reply = tcp::client::exchange(server.addr, b"me too\n", STEP, 1024).expect("a reply");
+    assert_eq!(reply, b"error: server busy, try again later\n");
 
     drop(first);
     drop(second);
@@ -378,6 +377,51 @@ fn an_overlong_line_error_reaches_a_client_that_keeps_sending() {
     assert_eq!(
         read_all(&mut rude),
         Ok(b"error: message longer than 16 bytes\n".to_vec())
+    );
+    server.stop();
+}
+
+#[test]
+fn a_client_that_pipelines_lines_is_not_mistaken_for_a_slow_one() {
+    // Every read ends in the middle of the next line, but each line is complete 100 ms after it
+    // began: well within the message timeout, for longer than the timeout in all.
+    let server = Running::start(Config {
+        message_timeout: Duration::from_millis(300),
+        ..lines()
+    });
+    let mut c = server.connect();
+    c.set_nodelay(true).expect("nodelay");
+    c.write_all(b"a\nb").expect("write");
+    for _ in 0..12 {
+        std::thread::sleep(Duration::from_millis(100)); // the client's pace, not synchronisation
+        c.write_all(b"\nb").expect("the server still reads");
+    }
+    c.write_all(b"\n").expect("write");
+    c.shutdown(Direction::Write).expect("half-close");
+    let mut expected = b"a\n".to_vec();
+    expected.extend(b"b\n".repeat(13));
+    assert_eq!(read_all(&mut c), Ok(expected));
+    server.stop();
+}
+
+#[test]
+fn a_client_that_never_reads_the_replies_is_dropped_at_the_write_timeout() {
+    let server = Running::start(Config {
+        write_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let mut greedy = server.connect();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Sends far more than the buffers hold and never reads the echo.
+        let _ = tx.send(greedy.write_all(&vec![b'z'; 256 * 1024 * 1024]));
+    });
+    let sent = rx
+        .recv_timeout(STEP)
+        .expect("the server dropped the client within the time limit");
+    assert!(
+        sent.is_err(),
+        "the client wrote everything: the server never stopped reading"
     );
     server.stop();
 }
