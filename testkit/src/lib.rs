@@ -5,7 +5,10 @@
 //! - [`exercise`]: runs the exercise checks, proves the untouched starters fail them, and words the
 //!   failures for a learner.
 //! - [`net`]: small loopback helpers with timeouts for black-box checks.
+//! - [`process`]: a server binary run as a child process, killed when the test ends.
+//! - [`cli`]: the course's convention for command-line errors, as one assertion.
 
+pub mod cli;
 pub mod exercise;
 pub mod net;
 pub mod process;

@@ -11,16 +11,9 @@ fn sockets() -> Command {
     Command::cargo_bin("sockets").expect("the sockets binary is built")
 }
 
-/// Runs `args`, expects exit code 1 with `error: ...<error>` and a hint on stderr, and no panic.
 fn expect_failure(args: &[&str], error: &str, hint: &str) {
-    sockets()
-        .args(args)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::starts_with("error: could not "))
-        .stderr(predicate::str::contains(error))
-        .stderr(predicate::str::contains(format!("\nhint: {hint}")))
-        .stderr(predicate::str::contains("panicked").not());
+    course_testkit::cli::expect_failure(sockets(), args, error, hint)
+        .stderr(predicate::str::starts_with("error: could not "));
 }
 
 #[test]

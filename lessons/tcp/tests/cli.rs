@@ -19,14 +19,7 @@ fn start_server(args: &[&str]) -> ServerProcess {
 }
 
 fn expect_failure(args: &[&str], error: &str, hint: &str) {
-    tcp()
-        .args(args)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::str::contains(error))
-        .stderr(predicate::str::contains(format!("\nhint: {hint}")))
-        .stderr(predicate::str::contains("panicked").not());
+    course_testkit::cli::expect_failure(tcp(), args, error, hint);
 }
 
 #[test]
