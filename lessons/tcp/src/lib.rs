@@ -20,9 +20,6 @@ pub mod stream;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-/// The lesson's default port.
-pub const DEFAULT_PORT: u16 = 7878;
-
 /// Where to connect to reach a listener bound to `addr`: loopback for the unspecified address.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
     match addr {

@@ -40,6 +40,15 @@ impl Running {
         stream
     }
 
+    /// Connects, sends `request` in one write, half-closes, and returns everything the server
+    /// sends back until it closes (or the error kind if it resets).
+    fn exchange(&self, request: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+        let mut c = self.connect();
+        c.write_all(request).expect("write");
+        c.shutdown(Direction::Write).expect("half-close");
+        read_all(&mut c)
+    }
+
     /// Stops the server and checks that `run` returned `Ok` within `STEP`.
     fn stop(self) {
         self.shutdown.trigger();
@@ -104,20 +113,17 @@ fn lines_mode_survives_a_client_that_sends_one_byte_at_a_time() {
 #[test]
 fn lines_mode_handles_several_lines_in_one_write_and_crlf() {
     let server = Running::start(lines());
-    let mut c = server.connect();
-    c.write_all(b"a\nb\r\nc\n").expect("write");
-    c.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut c), Ok(b"a\nb\nc\n".to_vec()));
+    assert_eq!(server.exchange(b"a\nb\r\nc\n"), Ok(b"a\nb\nc\n".to_vec()));
     server.stop();
 }
 
 #[test]
 fn a_half_closed_client_still_gets_its_replies() {
     let server = Running::start(lines());
-    let mut c = server.connect();
-    c.write_all(b"last words\n").expect("write");
-    c.shutdown(Direction::Write).expect("half-close"); // FIN sent; reading still works
-    assert_eq!(read_all(&mut c), Ok(b"last words\n".to_vec()));
+    assert_eq!(
+        server.exchange(b"last words\n"),
+        Ok(b"last words\n".to_vec())
+    );
     server.stop();
 }
 
@@ -137,10 +143,7 @@ fn an_overlong_line_gets_an_error_and_others_are_still_served() {
         String::from_utf8_lossy(&got)
     );
 
-    let mut polite = server.connect();
-    polite.write_all(b"fine\n").expect("write");
-    polite.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut polite), Ok(b"fine\n".to_vec()));
+    assert_eq!(server.exchange(b"fine\n"), Ok(b"fine\n".to_vec()));
     server.stop();
 }
 
@@ -168,10 +171,7 @@ fn a_silent_client_is_dropped_after_the_idle_timeout_without_blocking_others() {
     let mut silent = server.connect();
     let started = Instant::now();
 
-    let mut other = server.connect();
-    other.write_all(b"meanwhile\n").expect("write");
-    other.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut other), Ok(b"meanwhile\n".to_vec()));
+    assert_eq!(server.exchange(b"meanwhile\n"), Ok(b"meanwhile\n".to_vec()));
 
     assert!(
         read_all(&mut silent).is_ok_or_reset(),
@@ -195,10 +195,10 @@ fn a_client_that_resets_mid_line_does_not_stop_the_server() {
         .expect("linger");
     drop(rude); // RST
 
-    let mut polite = server.connect();
-    polite.write_all(b"still here?\n").expect("write");
-    polite.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut polite), Ok(b"still here?\n".to_vec()));
+    assert_eq!(
+        server.exchange(b"still here?\n"),
+        Ok(b"still here?\n".to_vec())
+    );
     server.stop();
 }
 
@@ -284,10 +284,10 @@ fn frames_mode_closes_a_connection_that_announces_a_frame_too_long() {
     // Closed at once: the server does not wait for 1000 bytes it would refuse anyway.
     assert!(read_all(&mut rude).is_ok_or_reset());
 
-    let mut polite = server.connect();
-    polite.write_all(&encode_frame(b"fine")).expect("write");
-    polite.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut polite), Ok(encode_frame(b"fine")));
+    assert_eq!(
+        server.exchange(&encode_frame(b"fine")),
+        Ok(encode_frame(b"fine"))
+    );
     server.stop();
 }
 
@@ -356,10 +356,10 @@ fn a_client_that_vanishes_mid_frame_does_not_stop_the_server() {
         "the server closes without a reply"
     );
 
-    let mut next = server.connect();
-    next.write_all(&encode_frame(b"whole")).expect("write");
-    next.shutdown(Direction::Write).expect("half-close");
-    assert_eq!(read_all(&mut next), Ok(encode_frame(b"whole")));
+    assert_eq!(
+        server.exchange(&encode_frame(b"whole")),
+        Ok(encode_frame(b"whole"))
+    );
     server.stop();
 }
 
