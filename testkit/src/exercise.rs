@@ -1,22 +1,37 @@
-//! The exercise harness.
+//! The exercise harness: runs a lesson's checks and words every failure for a learner.
 //!
-//! Each lesson's `tests/exercises.rs` declares its exercises with [`checks!`](crate::checks). The same
-//! checks run in two modes:
+//! Each lesson has one test target, `tests/exercises.rs`, with `harness = false`. It mounts the
+//! code under test as a module (`solutions/` normally, `exercises/` with the `learner` feature),
+//! lists its [`Exercise`]s and calls [`main`]:
 //!
-//! - `cargo test` (the course's own suite): against the reference solutions in `solutions/`, which must
-//!   pass every check, and against the untouched starters in `exercises/`, which must fail every check.
+//! - `cargo test` (the course's own suite) runs every check against the reference solutions.
 //! - `cargo exercise <lesson>` (the learner's command, an alias for
-//!   `cargo test --features learner --test exercises -p <lesson>`): against the learner's code in
-//!   `exercises/`, one test per check, each failure saying what was sent, expected and received.
+//!   `cargo test --features learner --test exercises -p <lesson>`) runs them against the learner's
+//!   code, one check at a time, and ends with a tally per exercise.
 //!
-//! Each check runs on its own thread with a time limit, so a panic (`todo!()`) or a hang in the code
-//! under test becomes a failed check with a readable message, never a stuck suite.
+//! The proof that every check fails on the untouched starters lives in the course's
+//! `tests/exercises.rs`: it runs `cargo exercise` itself on a clean checkout and reads the report.
+//!
+//! A check is a plain `fn() -> CheckResult`. It says what it sends and expects with [`given`]
+//! *before* calling the code under test, so that whatever happens next (a wrong answer, a panic, a
+//! hang) the report still shows both. It marks what it waits for with [`step`] (the [`crate::net`]
+//! helpers do that themselves) and reports a wrong answer with [`got`]. Panics are recorded by a
+//! panic hook instead of printed, so a learner never sees a backtrace or the harness's internals.
 
-use std::sync::mpsc;
+use std::fmt::Display;
+use std::net::{SocketAddr, TcpListener};
+use std::panic::Location;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::Duration;
 
 /// How long one check may take before it counts as hanging.
 pub const CHECK_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// One check of an exercise: `Ok(())` when the code behaved.
+pub type Check = fn() -> CheckResult;
+
+/// The result of one check.
+pub type CheckResult = Result<(), Mismatch>;
 
 /// What a check saw when the code under test did the wrong thing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,253 +44,452 @@ pub struct Mismatch {
     pub got: String,
 }
 
-/// The result of one check: `Ok(())` when the code behaved.
-pub type CheckResult = Result<(), Mismatch>;
-
-/// Shorthand for building a failed [`CheckResult`].
-pub fn mismatch(
-    sent: impl Into<String>,
-    expected: impl Into<String>,
-    got: impl Into<String>,
-) -> CheckResult {
-    Err(Mismatch {
-        sent: sent.into(),
-        expected: expected.into(),
-        got: got.into(),
-    })
-}
-
-/// One exercise of a lesson: where its code lives and where its hint is.
+/// One exercise of a lesson.
 #[derive(Debug, Clone, Copy)]
 pub struct Exercise {
     /// The lesson crate, e.g. `sockets`.
     pub lesson: &'static str,
     /// 1-based, as numbered in the chapter.
     pub number: u32,
-    /// The title used in the chapter's heading.
+    /// The title used in the chapter's heading and the starter's first line.
     pub title: &'static str,
-    /// The starter file, relative to the lesson folder, e.g. `exercises/ex1_byte_order.rs`.
+    /// The starter file, relative to the lesson folder, e.g. `exercises/ex1_wire_address.rs`.
     pub file: &'static str,
-    /// FNV-1a hash of the untouched starter file (line endings normalized to `\n`).
-    pub pristine: u64,
+    /// The checks, in the order a learner should meet them.
+    pub checks: &'static [(&'static str, Check)],
 }
+
+/// Lists check functions with their names, for [`Exercise::checks`].
+#[macro_export]
+macro_rules! checks {
+    ($($check:ident),+ $(,)?) => {
+        &[$((stringify!($check), $check as $crate::exercise::Check)),+]
+    };
+}
+
+/// Whose code the checks run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The reference solutions (`cargo test`).
+    Solutions,
+    /// The learner's files in `exercises/` (`cargo exercise <lesson>`).
+    YourCode,
+}
+
+impl Subject {
+    /// `YourCode` when the lesson's `learner` feature is on: pass `cfg!(feature = "learner")`.
+    pub fn from_learner_feature(on: bool) -> Subject {
+        if on {
+            Subject::YourCode
+        } else {
+            Subject::Solutions
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a running check has said so far, shared with the harness so that a hang can be reported.
+
+#[derive(Debug, Default)]
+struct Record {
+    sent: String,
+    expected: String,
+    step: String,
+    /// How the server started by [`start_server`] ended, if it did.
+    server_end: Option<String>,
+    /// Panics on the check's own thread or its server's thread.
+    panics: Vec<Panic>,
+}
+
+#[derive(Debug, Clone)]
+struct Panic {
+    message: String,
+    location: String,
+    in_server: bool,
+}
+
+impl Panic {
+    /// True when the panic happened in the code under test rather than in the check itself.
+    fn in_code_under_test(&self) -> bool {
+        self.location.contains("/exercises/") || self.location.contains("/solutions/")
+    }
+}
+
+type Shared = Arc<Mutex<Record>>;
+
+thread_local! {
+    /// The record of the check this thread works for, and whether it is the check's server.
+    static CURRENT: std::cell::RefCell<Option<(Shared, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Panics on threads that belong to no check: threads the code under test started itself.
+static STRAY_PANICS: Mutex<Vec<Panic>> = Mutex::new(Vec::new());
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves consistent data; keep going.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn current() -> Option<Shared> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|(shared, _)| Arc::clone(shared)))
+}
+
+fn with_current(f: impl FnOnce(&mut Record)) {
+    if let Some(shared) = current() {
+        f(&mut lock(&shared));
+    }
+}
+
+/// Says what the check sends and what a correct answer is, before it calls the code under test.
+pub fn given(sent: impl Display, expected: impl Display) {
+    with_current(|r| {
+        r.sent = sent.to_string();
+        r.expected = expected.to_string();
+        r.step.clear();
+    });
+}
+
+/// Says what the check is waiting for now ("connecting", "waiting for the reply"), so that a hang
+/// can be reported as such.
+pub fn step(what: impl Display) {
+    with_current(|r| r.step = what.to_string());
+}
+
+/// Fails the check: the code did `what` instead of what [`given`] said was expected. Generic so
+/// that `.or_else(got)?` works on any step's result.
+pub fn got<T>(what: impl Display) -> Result<T, Mismatch> {
+    let (sent, expected) = current()
+        .map(|shared| {
+            let r = lock(&shared);
+            (r.sent.clone(), r.expected.clone())
+        })
+        .unwrap_or_default();
+    Err(Mismatch {
+        sent,
+        expected,
+        got: what.to_string(),
+    })
+}
+
+/// Passes when `actual == expected`; otherwise fails with both shown by `show`.
+pub fn expect_eq<T: PartialEq>(actual: T, expected: T, show: impl Fn(&T) -> String) -> CheckResult {
+    if actual == expected {
+        Ok(())
+    } else {
+        got(show(&actual))
+    }
+}
+
+/// The signature of every server exercise: serve clients of `listener` until the process ends.
+pub type Serve = fn(TcpListener) -> std::io::Result<()>;
+
+/// Starts the code under test as a server on a fresh `127.0.0.1:0` listener, on a thread of its
+/// own, and returns its address. If that server panics or returns, the check's report says so
+/// instead of blaming the network.
+pub fn start_server(serve: Serve) -> SocketAddr {
+    start_server_after(|_| (), serve)
+}
+
+/// Like [`start_server`], but runs `before` first with the address: a client it connects waits in
+/// the listener's queue, so the server meets that client first.
+pub fn start_server_after(before: impl FnOnce(SocketAddr), serve: Serve) -> SocketAddr {
+    let listener = crate::net::listener();
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    before(addr);
+    // The listening socket stays open until the server's end is recorded: clients cannot see it
+    // close (refused, reset) before the report knows why.
+    let keep_open = listener.try_clone();
+    let record = current();
+    let spawned = std::thread::Builder::new()
+        .name("your server".into())
+        .spawn(move || {
+            if let Some(shared) = &record {
+                CURRENT.with(|c| *c.borrow_mut() = Some((Arc::clone(shared), true)));
+            }
+            let result = std::panic::catch_unwind(move || serve(listener));
+            if let Some(shared) = &record {
+                let mut r = lock(shared);
+                let end = match result {
+                    Ok(Ok(())) => "your server returned Ok(()); it should keep serving".to_string(),
+                    Ok(Err(e)) => format!("your server returned an error: {e}"),
+                    Err(_) => match r.panics.iter().rev().find(|p| p.in_server) {
+                        Some(p) => {
+                            format!("your server panicked: {}\n  at {}", p.message, p.location)
+                        }
+                        None => "your server panicked".to_string(),
+                    },
+                };
+                r.server_end = Some(end);
+            }
+            drop(keep_open);
+        });
+    spawned.expect("the harness could not start a thread for your server");
+    addr
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running checks.
 
 /// How one check went.
 #[derive(Debug)]
 pub enum Outcome {
     Pass,
+    /// The report to show, with what was sent and expected.
     Fail(Mismatch),
-    Panicked(String),
-    TimedOut,
+    /// The check did not finish within [`CHECK_TIME_LIMIT`].
+    Hung(Mismatch),
 }
 
-/// Runs `check` on a thread of its own, turning a panic or a hang into an [`Outcome`].
-pub fn run<F>(check: F) -> Outcome
-where
-    F: FnOnce() -> CheckResult + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        // A send error means the harness gave up waiting; nobody is left to tell.
-        let _ = tx.send(check());
+/// Records panics instead of printing them (no "thread panicked at", no backtrace).
+fn install_panic_hook() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = if let Some(s) = info.payload().downcast_ref::<&str>() {
+                (*s).to_string()
+            } else if let Some(s) = info.payload().downcast_ref::<String>() {
+                s.clone()
+            } else {
+                "a panic without a message".to_string()
+            };
+            let location = info.location().map(show_location).unwrap_or_default();
+            let in_server = CURRENT.with(|c| c.borrow().as_ref().is_some_and(|(_, s)| *s));
+            let panic = Panic {
+                message,
+                location,
+                in_server,
+            };
+            match current() {
+                Some(shared) => lock(&shared).panics.push(panic),
+                None => lock(&STRAY_PANICS).push(panic),
+            }
+        }));
     });
-    match rx.recv_timeout(CHECK_TIME_LIMIT) {
-        Ok(Ok(())) => Outcome::Pass,
-        Ok(Err(m)) => Outcome::Fail(m),
-        // The sender was dropped without a result: the check's thread panicked.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(payload) => Outcome::Panicked(panic_text(payload.as_ref())),
-            Ok(()) => Outcome::Panicked("the check stopped without a result".into()),
-        },
-        // The thread is left behind; the test process ends soon and takes it along.
-        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::TimedOut,
+}
+
+/// `lessons/tcp/tests/../exercises/ex2.rs:15` becomes `lessons/tcp/exercises/ex2.rs:15`.
+fn show_location(location: &Location<'_>) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in location.file().split('/') {
+        if part == ".." && parts.last().is_some_and(|p| *p != "..") {
+            parts.pop();
+        } else {
+            parts.push(part);
+        }
     }
+    format!("{}:{}", parts.join("/"), location.line())
 }
 
-/// Calls the code under test, turning a panic into `Err("a panic: <message>")`, so that a check
-/// can still report what it sent and expected when the code panics (as a `todo!()` does).
-pub fn call<T>(code: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(code))
-        .map_err(|payload| format!("a panic: {}", panic_text(payload.as_ref())))
+/// Runs `check` on a thread of its own, with a time limit, and turns whatever happened into an
+/// [`Outcome`] that says what was sent and expected.
+pub fn run(check: impl FnOnce() -> CheckResult + Send + 'static) -> Outcome {
+    run_within(CHECK_TIME_LIMIT, check)
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_string()
+fn run_within(limit: Duration, check: impl FnOnce() -> CheckResult + Send + 'static) -> Outcome {
+    install_panic_hook();
+    let shared: Shared = Arc::default();
+    let strays_before = lock(&STRAY_PANICS).len();
+    let (tx, rx) = mpsc::channel();
+    let record = Arc::clone(&shared);
+    let spawned = std::thread::Builder::new()
+        .name("check".into())
+        .spawn(move || {
+            CURRENT.with(|c| *c.borrow_mut() = Some((record, false)));
+            // A send error means the harness gave up waiting; nobody is left to tell.
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                check,
+            )));
+        });
+    if let Err(e) = spawned {
+        return Outcome::Fail(Mismatch {
+            sent: String::new(),
+            expected: String::new(),
+            got: format!("the harness could not start a thread for the check: {e}"),
+        });
+    }
+    let result = rx.recv_timeout(limit);
+    let r = lock(&shared);
+    let strays: Vec<Panic> = lock(&STRAY_PANICS)
+        .get(strays_before..)
+        .unwrap_or_default()
+        .to_vec();
+    let report = |got: String| {
+        let mut got = got;
+        if let Some(end) = &r.server_end {
+            got = format!("{end}\n(what the client saw: {got})");
+        }
+        for p in &strays {
+            got.push_str(&format!(
+                "\na thread your code started panicked: {}\n  at {}",
+                p.message, p.location
+            ));
+        }
+        Mismatch {
+            sent: r.sent.clone(),
+            expected: r.expected.clone(),
+            got,
+        }
+    };
+    match result {
+        Ok(Ok(Ok(()))) => Outcome::Pass,
+        Ok(Ok(Err(mismatch))) => Outcome::Fail(Mismatch {
+            got: report(mismatch.got).got,
+            ..mismatch
+        }),
+        Ok(Err(_)) => {
+            let got = match r.panics.iter().rev().find(|p| !p.in_server) {
+                Some(p) if p.in_code_under_test() => {
+                    format!("your code panicked: {}\n  at {}", p.message, p.location)
+                }
+                Some(p) => format!(
+                    "the check itself panicked (a bug in the course; please report it): {}\n  at {}",
+                    p.message, p.location
+                ),
+                None => "a panic".to_string(),
+            };
+            Outcome::Fail(report(got))
+        }
+        Err(_) => {
+            // The thread is left behind; the test process ends soon and takes it along.
+            let waiting = if r.step.is_empty() {
+                "waiting for your code to return".to_string()
+            } else {
+                r.step.clone()
+            };
+            Outcome::Hung(report(format!(
+                "nothing within {limit:?}: the check was still {waiting}\n\
+                 (does your code wait without a timeout, or loop without end?)"
+            )))
+        }
     }
 }
 
 impl Exercise {
-    /// Where the learner finds the hint, as printed in every failure.
+    /// Where the learner finds the hint.
     pub fn hint_location(&self) -> String {
         format!(
-            "book chapter `{lesson}` (book/src/{lesson}.md), \"Exercise {n}: {title}\", under Hint",
-            lesson = self.lesson,
-            n = self.number,
-            title = self.title
+            "book/src/{}.md, \"Exercise {}: {}\", under Hint",
+            self.lesson, self.number, self.title
         )
     }
 
-    /// The message a learner reads when `check` did not pass.
+    /// The report a learner reads when `check` did not pass.
     pub fn explain(&self, check: &str, outcome: &Outcome) -> String {
-        let head = format!(
-            "{lesson} exercise {n} ({title}): check `{check}` failed\n  your code: lessons/{lesson}/{file}\n",
+        let m = match outcome {
+            Outcome::Pass => return format!("{check}: passed\n"),
+            Outcome::Fail(m) | Outcome::Hung(m) => m,
+        };
+        let field = |name: &str, value: &str| {
+            let value = if value.is_empty() {
+                "(not said)"
+            } else {
+                value
+            };
+            format!("  {name:<10} {}\n", value.replace('\n', "\n             "))
+        };
+        format!(
+            "{lesson} exercise {n} ({title}): check `{check}` failed\n{}{}{}{}{}",
+            field(
+                "your code:",
+                &format!("lessons/{}/{}", self.lesson, self.file)
+            ),
+            field("sent:", &m.sent),
+            field("expected:", &m.expected),
+            field("got:", &m.got),
+            field("hint:", &self.hint_location()),
             lesson = self.lesson,
             n = self.number,
             title = self.title,
-            file = self.file
-        );
-        let body = match outcome {
-            Outcome::Pass => "  (it passed)\n".to_string(),
-            Outcome::Fail(m) => format!(
-                "  sent:      {}\n  expected:  {}\n  got:       {}\n",
-                m.sent, m.expected, m.got
-            ),
-            Outcome::Panicked(msg) => format!(
-                "  got:       a panic: {msg}\n             (the check or your code panicked; `todo!()` means the exercise is not done yet)\n"
-            ),
-            Outcome::TimedOut => format!(
-                "  got:       no result within {CHECK_TIME_LIMIT:?}: something blocks forever (a read without a timeout? a loop that never ends?)\n"
-            ),
-        };
-        format!("{head}{body}  hint:      {}\n", self.hint_location())
+        )
     }
 
-    /// Runs one check against the code under test and panics with [`Exercise::explain`]'s message
-    /// unless it passes. One `#[test]` per check calls this.
-    pub fn expect_pass<F>(&self, check: &str, run_check: F)
-    where
-        F: FnOnce() -> CheckResult + Send + 'static,
-    {
-        let outcome = run(run_check);
-        if !matches!(outcome, Outcome::Pass) {
-            panic!("\n{}", self.explain(check, &outcome));
-        }
-    }
-
-    /// Proves that every check fails on the untouched starter, each with a [`Mismatch`] (what was
-    /// sent, expected and received). `checks` pairs each check's name with a closure that runs it
-    /// against the starter.
-    ///
-    /// If the starter file is not the pristine one (a learner is working on it), the proof cannot
-    /// apply: under CI that is an error; elsewhere it is skipped with a note on stderr.
-    pub fn expect_starter_fails_every_check(&self, checks: Vec<(&'static str, StarterCheck)>) {
-        let path = crate::workspace_root()
-            .join("lessons")
-            .join(self.lesson)
-            .join(self.file);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read the starter {}: {e}", path.display()));
-        let hash = fnv1a(&text.replace("\r\n", "\n"));
-        if hash != self.pristine {
-            let msg = format!(
-                "lessons/{}/{} differs from the untouched starter (hash {hash:#018x}, expected {:#018x})",
-                self.lesson, self.file, self.pristine
-            );
-            if crate::under_ci() {
-                panic!(
-                    "{msg}.\nIf you changed the starter on purpose, set `pristine: {hash:#018x}` for exercise {} in lessons/{}/tests/exercises.rs.",
-                    self.number, self.lesson
-                );
-            }
-            eprintln!(
-                "note: {msg}: you are working on it, so the proof that it fails every check is skipped."
-            );
-            return;
-        }
-        assert!(!checks.is_empty(), "exercise {} has no checks", self.number);
-        let mut passed = Vec::new();
-        let mut unexplained = Vec::new();
-        for (name, check) in checks {
-            match run(check) {
-                Outcome::Pass => passed.push(name),
-                Outcome::Fail(_) => {}
-                other => unexplained.push(format!("{name}: {other:?}")),
-            }
-        }
-        assert!(
-            passed.is_empty(),
-            "{} exercise {}: the untouched starter passes {passed:?}; a check that the starter passes asserts nothing",
-            self.lesson,
-            self.number
-        );
-        // A learner's first run must say what was sent, expected and received, so each check
-        // must catch the starter's failure itself (see `call`), not panic or hang.
-        assert!(
-            unexplained.is_empty(),
-            "{} exercise {}: on the untouched starter these checks fail without a sent/expected/got report:\n{}",
-            self.lesson,
-            self.number,
-            unexplained.join("\n")
-        );
+    /// The command that checks only this exercise.
+    pub fn command(&self) -> String {
+        format!("cargo exercise {} ex{}", self.lesson, self.number)
     }
 }
 
-/// A check bound to the starter code, ready to [`run`].
-pub type StarterCheck = Box<dyn FnOnce() -> CheckResult + Send + 'static>;
-
-/// 64-bit FNV-1a: a small, stable fingerprint to tell whether a starter file was edited.
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// Declares the checks of one exercise.
-///
-/// ```text
-/// mod ex1 {
-///     use super::*;
-///     course_testkit::checks! {
-///         exercise: EXERCISE,
-///         subject: || subject::ex1_byte_order::API,
-///         starter: || starter::ex1_byte_order::API,
-///         checks: [encodes_loopback, decodes_loopback],
-///     }
-///     fn encodes_loopback(api: Api) -> CheckResult { ... }
-/// }
-/// ```
-///
-/// For each check this generates `#[test] fn <check>()` in a module `checks`, run against `subject`;
-/// and, unless the `learner` feature is on, `untouched_starter_fails_every_check`. A check is a
-/// function taking the exercise's API value (something `Copy + Send + 'static`, usually a struct of
-/// function pointers) and returning a [`CheckResult`].
-#[macro_export]
-macro_rules! checks {
-    (
-        exercise: $exercise:expr,
-        subject: $subject:expr,
-        starter: $starter:expr,
-        checks: [$($check:ident),+ $(,)?] $(,)?
-    ) => {
-        mod checks {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $check() {
-                    let api = ($subject)();
-                    $exercise.expect_pass(stringify!($check), move || super::$check(api));
-                }
-            )+
-
-            #[cfg(not(feature = "learner"))]
-            #[test]
-            fn untouched_starter_fails_every_check() {
-                let api = ($starter)();
-                $exercise.expect_starter_fails_every_check(vec![$(
-                    (
-                        stringify!($check),
-                        Box::new(move || super::$check(api)) as $crate::exercise::StarterCheck,
-                    ),
-                )+]);
-            }
-        }
+/// The `main` of a lesson's `tests/exercises.rs`: runs every check of `exercises` as one test
+/// named `exN::check`, accepts the usual test arguments (a name filter, `--list`, ...), prints
+/// cargo's usual summary, and exits with its status.
+pub fn main(subject: Subject, exercises: &[Exercise]) -> ! {
+    install_panic_hook();
+    let mut args = libtest_mimic::Arguments::from_args();
+    let Some(lesson) = exercises.first().map(|e| e.lesson) else {
+        eprintln!("this lesson declares no exercises");
+        std::process::exit(1);
     };
+    match subject {
+        Subject::Solutions => println!(
+            "note: these checks run against the reference solutions in lessons/{lesson}/solutions/;\n      \
+             to check your own work, run: cargo exercise {lesson}"
+        ),
+        // One check at a time: the report of each is then about that check alone, and in order.
+        Subject::YourCode => {
+            println!("Checking your code in lessons/{lesson}/exercises/");
+            args.test_threads.get_or_insert(1);
+        }
+    }
+    let tally: Arc<Mutex<Vec<(u32, usize, usize)>>> = Arc::default();
+    let mut trials = Vec::new();
+    for exercise in exercises.iter().copied() {
+        lock(&tally).push((exercise.number, 0, 0));
+        for &(name, check) in exercise.checks {
+            let tally = Arc::clone(&tally);
+            trials.push(libtest_mimic::Trial::test(
+                format!("ex{}::{name}", exercise.number),
+                move || {
+                    let outcome = run(check);
+                    let passed = matches!(outcome, Outcome::Pass);
+                    if let Some(t) = lock(&tally).iter_mut().find(|t| t.0 == exercise.number) {
+                        t.1 += usize::from(passed);
+                        t.2 += 1;
+                    }
+                    if passed {
+                        Ok(())
+                    } else {
+                        Err(exercise.explain(name, &outcome).into())
+                    }
+                },
+            ));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if subject == Subject::YourCode && !args.list {
+        print_tally(exercises, &lock(&tally));
+    }
+    conclusion.exit()
+}
+
+fn print_tally(exercises: &[Exercise], tally: &[(u32, usize, usize)]) {
+    println!("Your progress in this lesson:");
+    let mut next = None;
+    for &(number, passed, ran) in tally.iter().filter(|t| t.2 > 0) {
+        let Some(exercise) = exercises.iter().find(|e| e.number == number) else {
+            continue;
+        };
+        let mark = if passed == ran { "done" } else { "todo" };
+        println!(
+            "  [{mark}] exercise {number}: {} ({passed} of {ran} checks pass)",
+            exercise.title
+        );
+        if passed < ran && next.is_none() {
+            next = Some(exercise);
+        }
+    }
+    match next {
+        Some(e) => println!(
+            "Next: make lessons/{}/{} pass, then run: {}\n      hint: {}\n",
+            e.lesson,
+            e.file,
+            e.command(),
+            e.hint_location()
+        ),
+        None => println!("Every check that ran passes.\n"),
+    }
 }
 
 #[cfg(test)]
@@ -287,27 +501,19 @@ mod tests {
         number: 1,
         title: "Demo",
         file: "exercises/ex1.rs",
-        pristine: 0,
+        checks: &[],
     };
 
-    #[test]
-    fn a_panic_becomes_a_failed_check() {
-        let outcome = run(|| todo!("write me"));
-        assert!(
-            matches!(&outcome, Outcome::Panicked(m) if m.contains("write me")),
-            "{outcome:?}"
-        );
-        let text = EX.explain("c", &outcome);
-        assert!(
-            text.contains("write me") && text.contains("Exercise 1: Demo"),
-            "{text}"
-        );
+    fn report(outcome: &Outcome) -> String {
+        EX.explain("c", outcome)
     }
 
     #[test]
     fn a_mismatch_names_sent_expected_got_and_hint() {
-        let outcome = run(|| mismatch("ping", "pong", "silence"));
-        let text = EX.explain("c", &outcome);
+        let text = report(&run(|| {
+            given("ping", "pong");
+            got("silence")
+        }));
         for part in [
             "sent:      ping",
             "expected:  pong",
@@ -319,17 +525,84 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_in_the_code_under_test_becomes_a_description() {
-        assert_eq!(call(|| 7), Ok(7));
-        let got: Result<u8, String> = call(|| todo!("decode"));
-        assert_eq!(got, Err("a panic: not yet implemented: decode".to_string()));
+    fn a_panic_keeps_what_was_sent_and_expected() {
+        let text = report(&run(|| {
+            given("decode(b\"\")", "None");
+            todo!("decode")
+        }));
+        assert!(text.contains("sent:      decode(b\"\")"), "{text}");
+        assert!(text.contains("expected:  None"), "{text}");
+        // The panic happened in this file, not in an exercise: the check itself is to blame.
+        assert!(text.contains("the check itself panicked"), "{text}");
+        assert!(text.contains("not yet implemented: decode"), "{text}");
+        assert!(text.contains("testkit/src/exercise.rs:"), "{text}");
     }
 
     #[test]
-    fn fnv1a_matches_the_reference_vectors() {
-        // Test vectors from the FNV reference (draft-eastlake-fnv, section 8).
-        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a("foobar"), 0x8594_4171_f739_67e8);
+    fn a_server_that_panics_is_named_as_the_cause() {
+        fn serve(_: TcpListener) -> std::io::Result<()> {
+            panic!("not serving")
+        }
+        let outcome = run(|| {
+            given("hello", "hello back");
+            let addr = start_server(serve);
+            let mut client = crate::net::connect(addr).or_else(got)?;
+            match crate::net::read_until_close(&mut client, 64) {
+                Ok(bytes) => got(crate::net::show_bytes(&bytes)),
+                Err(e) => got(e),
+            }
+        });
+        let text = report(&outcome);
+        assert!(
+            text.contains("got:       your server panicked: not serving"),
+            "{text}"
+        );
+        assert!(text.contains("what the client saw:"), "{text}");
+    }
+
+    #[test]
+    fn a_server_that_returns_an_error_is_named_as_the_cause() {
+        fn serve(_: TcpListener) -> std::io::Result<()> {
+            Err(std::io::Error::other("gave up"))
+        }
+        let outcome = run(|| {
+            given("hello", "hello back");
+            let addr = start_server(serve);
+            let mut client = crate::net::connect(addr).or_else(got)?;
+            match crate::net::read_until_close(&mut client, 64) {
+                Ok(bytes) => got(crate::net::show_bytes(&bytes)),
+                Err(e) => got(e),
+            }
+        });
+        let text = report(&outcome);
+        assert!(
+            text.contains("your server returned an error: gave up"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_hang_says_what_the_check_was_waiting_for() {
+        let (_release, wait) = mpsc::channel::<()>();
+        let outcome = run_within(Duration::from_millis(200), move || {
+            given("a request", "a reply");
+            step("waiting for the reply");
+            let _ = wait.recv(); // blocks until the test ends
+            Ok(())
+        });
+        let text = report(&outcome);
+        assert!(matches!(outcome, Outcome::Hung(_)), "{text}");
+        assert!(text.contains("sent:      a request"), "{text}");
+        assert!(text.contains("still waiting for the reply"), "{text}");
+    }
+
+    #[test]
+    fn a_location_through_tests_dotdot_is_shown_from_the_lesson() {
+        #[track_caller]
+        fn here() -> &'static Location<'static> {
+            Location::caller()
+        }
+        let shown = show_location(here());
+        assert!(shown.starts_with("testkit/src/exercise.rs:"), "{shown}");
     }
 }

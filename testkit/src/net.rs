@@ -1,7 +1,8 @@
 //! Loopback helpers for black-box checks. Every operation has a timeout, so code under test that
-//! hangs makes a check fail in seconds instead of hanging the suite.
+//! hangs makes a check fail in seconds instead of hanging the suite, and each says what it waits
+//! for ([`crate::exercise::step`]) so that a report can name the step that hung.
 
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ pub fn silent_addr() -> Result<Silent, String> {
 
 /// Connects to `addr` with [`STEP_TIMEOUT`] on connect, read and write.
 pub fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
+    crate::exercise::step(format!("connecting to {addr}"));
     let stream = TcpStream::connect_timeout(&addr, STEP_TIMEOUT)
         .map_err(|e| format!("could not connect to {addr}: {e}"))?;
     stream
@@ -77,6 +79,7 @@ pub fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
 /// Reads until the peer closes, at most `limit` bytes. Describes what happened if the peer did not
 /// close in time, sent too much, or reset.
 pub fn read_until_close(stream: &mut TcpStream, limit: usize) -> Result<Vec<u8>, String> {
+    crate::exercise::step("waiting for the reply and the end of stream");
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
@@ -88,7 +91,7 @@ pub fn read_until_close(stream: &mut TcpStream, limit: usize) -> Result<Vec<u8>,
                     return Err(format!("more than {limit} bytes: {}", show_bytes(&got)));
                 }
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Err(e) if is_timeout(&e) => {
                 return Err(format!(
                     "{} and then no end of stream within {:?}: the connection was left open",
                     describe_received(&got),
@@ -104,6 +107,20 @@ pub fn read_until_close(stream: &mut TcpStream, limit: usize) -> Result<Vec<u8>,
             }
         }
     }
+}
+
+/// Sends `bytes` with one `write_all`, describing a failure.
+pub fn send(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+    crate::exercise::step(format!("sending {}", show_bytes(bytes)));
+    stream
+        .write_all(bytes)
+        .map_err(|e| format!("the connection failed while sending: {e}"))
+}
+
+/// True for the error a read or write with a timeout returns when the time is up: `WouldBlock` on
+/// Unix, `TimedOut` on Windows.
+pub fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 fn describe_received(got: &[u8]) -> String {
