@@ -186,6 +186,10 @@ mod ex1 {
             (b"123456789:", usize::MAX),
         ];
         for (stream, max) in streams {
+            given(
+                format!("Decoder::new({max}), then push {} whole", show(stream)),
+                "the same result as when it arrives in two pieces, cut anywhere",
+            );
             let whole = decode(&[stream], max);
             for cut in 1..stream.len() {
                 let (a, b) = stream.split_at(cut);
