@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tcp::client::{self, ClientError};
-use tcp::framing::{FrameDecoder, encode_frame};
+use tcp::framing::{Decoder, FrameDecoder, encode_frame};
 use tcp::server::{self, Config, Mode};
 use tcp::shutdown::Shutdown;
 
@@ -74,9 +74,9 @@ enum Command {
         /// Serve at most this many clients at once.
         #[arg(long, default_value_t = 64, value_parser = at_least_one)]
         max_clients: usize,
-        /// In lines and frames mode, the longest message accepted, in bytes.
-        #[arg(long, default_value_t = 8192, value_parser = at_least_one)]
-        max_line: usize,
+        /// In lines and frames mode, the longest message accepted, in bytes (at most 16 MiB).
+        #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..=16 * 1024 * 1024))]
+        max_line: u32,
     },
     /// Send a message to the server and print its reply.
     #[command(
@@ -220,7 +220,7 @@ fn run(command: Command) -> Result<()> {
                 idle_timeout: Duration::from_secs(idle_timeout),
                 message_timeout: Duration::from_secs(message_timeout),
                 max_clients,
-                max_line,
+                max_line: max_line as usize,
                 ..Config::default()
             };
             serve(&addr, config)
@@ -316,7 +316,7 @@ fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
     let mut decoder = FrameDecoder::new(reply.len());
     decoder.push(reply);
     let mut lines = Vec::new();
-    while let Some(payload) = decoder.next_frame().context("the reply is not a frame")? {
+    while let Some(payload) = decoder.next_message().context("the reply is not a frame")? {
         lines.extend_from_slice(&payload);
         lines.push(b'\n');
     }

@@ -1,20 +1,22 @@
 //! The echo server: accepts many clients at once, one thread each, and echoes what they send.
 //!
-//! Two modes:
-//! - [`Mode::Raw`] echoes bytes as they arrive, whatever they are. The seed tutorial's Python client
-//!   speaks this: it sends `Hello, world!` and reads the reply.
-//! - [`Mode::Lines`] reads UTF-8 lines (with [`LineDecoder`]) and echoes each line. It answers a
-//!   line that is too long, or not UTF-8, with an `error: ...` line and closes that connection.
-//! - [`Mode::Frames`] reads length-prefixed frames (with [`FrameDecoder`]) and echoes each one. A
-//!   frame that is too long closes the connection: the protocol has no way to say why.
+//! It is built in layers, each readable on its own:
+//! - [`run`]: the accept loop, the client limit and shutdown;
+//! - [`serve_client`]: one client's loop, a few lines: read messages, send the replies;
+//! - `Connection`: one socket with its decoder and the clocks that bound what a client may cost;
+//! - [`Mode`]: what a message is and what its reply is. Three modes:
+//!   - [`Mode::Raw`] echoes bytes as they arrive, whatever they are. The seed tutorial's Python
+//!     client speaks this: it sends `Hello, world!` and reads the reply.
+//!   - [`Mode::Lines`] reads UTF-8 lines (with [`LineDecoder`]) and echoes each line. It answers a
+//!     line that is too long, or not UTF-8, with an `error: ...` line and closes that connection.
+//!   - [`Mode::Frames`] reads length-prefixed frames (with [`FrameDecoder`]) and echoes each one.
+//!     A frame that is too long closes the connection: the protocol has no way to say why.
 //!
 //! The server logs one line on stderr for each client it drops or turns away, and nothing for
 //! clients that behave.
 //!
-//! Every client costs bounded time and memory: an idle client is dropped after
-//! [`Config::idle_timeout`], a line is at most [`Config::max_line`] bytes, and at most
-//! [`Config::max_clients`] connections are served at once. One client's failure never stops the
-//! server.
+//! Every client costs bounded time and memory: see [`Config`]. One client's failure never stops
+//! the server.
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -23,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::framing::{FrameDecoder, FrameError, LineDecoder, encode_frame};
+use crate::framing::{Decoder, FrameDecoder, FrameError, LineDecoder, RawDecoder, encode_frame};
 use crate::shutdown::Shutdown;
 
 /// What the server does with the bytes it reads.
@@ -47,10 +49,14 @@ pub struct Config {
     /// A client that does not read our replies for this long is disconnected.
     pub write_timeout: Duration,
     /// The longest message accepted: a line in [`Mode::Lines`] (without its line ending), a
-    /// payload in [`Mode::Frames`].
+    /// payload in [`Mode::Frames`]. (The name is the lines mode's; it limits frames too.)
     pub max_line: usize,
     /// How many clients are served at once; more are turned away.
     pub max_clients: usize,
+    /// A connection is closed this long after it opened, however well it behaves. Without it a
+    /// client that sends a short message just before each timeout would hold its thread forever,
+    /// and [`Config::max_clients`] such clients would lock everyone else out.
+    pub lifetime: Duration,
 }
 
 impl Default for Config {
@@ -62,12 +68,44 @@ impl Default for Config {
             write_timeout: Duration::from_secs(10),
             max_line: 8 * 1024,
             max_clients: 64,
+            lifetime: Duration::from_secs(600),
         }
     }
 }
 
-/// The open connections, so that shutdown can close them and wake their threads.
-type Clients = Arc<Mutex<HashMap<SocketAddr, TcpStream>>>;
+impl Mode {
+    /// The decoder that finds this mode's messages in the byte stream.
+    fn decoder(self, max_message: usize) -> Box<dyn Decoder + Send> {
+        match self {
+            Mode::Raw => Box::new(RawDecoder::default()),
+            Mode::Lines => Box::new(LineDecoder::new(max_message)),
+            Mode::Frames => Box::new(FrameDecoder::new(max_message)),
+        }
+    }
+
+    /// Appends the reply to `message` to `out`, or says why the message is refused.
+    fn reply(self, message: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        match self {
+            Mode::Raw => out.extend_from_slice(message),
+            Mode::Lines => {
+                std::str::from_utf8(message).map_err(|_| "line is not valid UTF-8".to_string())?;
+                out.extend_from_slice(message);
+                out.push(b'\n');
+            }
+            Mode::Frames => out.extend_from_slice(&encode_frame(message)),
+        }
+        Ok(())
+    }
+
+    /// Whether the protocol can carry an error message (lines can; raw bytes and frames cannot).
+    fn can_explain(self) -> bool {
+        self == Mode::Lines
+    }
+}
+
+/// The open connections, so that shutdown can close them and wake their threads. Keyed by a
+/// number of the server's own: a peer address can come back once its connection is gone.
+type Clients = Arc<Mutex<HashMap<u64, TcpStream>>>;
 
 // ANCHOR: run
 /// Serves clients on `listener` until `shutdown` is triggered, then closes every connection, waits
@@ -78,7 +116,10 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
     let clients: Clients = Arc::default();
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
 
-    while !shutdown.is_triggered() {
+    for id in 0u64.. {
+        if shutdown.is_triggered() {
+            break;
+        }
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             // A connection that died in the queue, or a full file table: not fatal.
@@ -101,7 +142,10 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
             turn_away(stream, config.mode);
             continue;
         }
-        threads.push(spawn_client(stream, peer, &clients, &config));
+        match spawn_client(id, stream, peer, &clients, &config) {
+            Ok(thread) => threads.push(thread),
+            Err(e) => eprintln!("{peer}: dropped: {e}"),
+        }
     }
 
     // Wake every client thread: shutting a socket down ends its pending read.
@@ -116,106 +160,225 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
 // ANCHOR_END: run
 
 // ANCHOR: spawn_client
+/// Registers the client, so that shutdown can reach its connection, and serves it on a thread of
+/// its own. A client that cannot be registered, or given a thread, is closed at once.
 fn spawn_client(
+    id: u64,
     stream: TcpStream,
     peer: SocketAddr,
     clients: &Clients,
     config: &Config,
-) -> JoinHandle<()> {
-    if let Ok(clone) = stream.try_clone() {
-        lock(clients).insert(peer, clone);
-    }
-    let clients = Arc::clone(clients);
+) -> io::Result<JoinHandle<()>> {
+    let registered = Registered::new(id, &stream, clients)?;
     let config = config.clone();
-    std::thread::spawn(move || {
-        // Quiet when all goes well; one line when a client is dropped.
-        if let Err(e) = serve_client(stream, &config) {
-            eprintln!("{peer}: dropped: {e}");
-        }
-        lock(&clients).remove(&peer);
-    })
+    std::thread::Builder::new()
+        .name(format!("client {peer}"))
+        .spawn(move || {
+            let _registered = registered; // unregistered when the thread ends, even by a panic
+            // Quiet when all goes well; one line when a client is dropped.
+            if let Err(e) = serve_client(stream, &config) {
+                eprintln!("{peer}: dropped: {e}");
+            }
+        })
+}
+
+/// A client's entry in the registry, removed when dropped.
+struct Registered {
+    id: u64,
+    clients: Clients,
+}
+
+impl Registered {
+    fn new(id: u64, stream: &TcpStream, clients: &Clients) -> io::Result<Registered> {
+        lock(clients).insert(id, stream.try_clone()?);
+        Ok(Registered {
+            id,
+            clients: Arc::clone(clients),
+        })
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        lock(&self.clients).remove(&self.id);
+    }
 }
 // ANCHOR_END: spawn_client
 
 // ANCHOR: serve_client
-/// Serves one client until it closes its side, misbehaves or fails.
-fn serve_client(mut stream: TcpStream, config: &Config) -> io::Result<()> {
-    stream.set_write_timeout(Some(config.write_timeout))?;
-    let mut lines = LineDecoder::new(config.max_line);
-    let mut frames = FrameDecoder::new(config.max_line);
-    let mut buf = [0u8; 16 * 1024];
-    // When the message being received began: it must be complete within `message_timeout`.
-    let mut message_started: Option<Instant> = None;
-    loop {
-        let wait = match message_started {
-            None => config.idle_timeout,
-            Some(started) => match config.message_timeout.checked_sub(started.elapsed()) {
-                Some(left) if !left.is_zero() => left.min(config.idle_timeout),
-                _ => {
-                    return Err(io::Error::new(
-                        ErrorKind::TimedOut,
-                        "message not complete in time",
-                    ));
-                }
-            },
-        };
-        stream.set_read_timeout(Some(wait))?;
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break, // end of stream: the client is done sending
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) if is_timeout(&e) && message_started.is_some() => continue, // checked above
-            Err(e) if is_timeout(&e) => {
-                return Err(io::Error::new(ErrorKind::TimedOut, "idle for too long"));
+/// Serves one client until it closes its side, misbehaves or fails: each read's messages are
+/// answered with one write.
+fn serve_client(stream: TcpStream, config: &Config) -> io::Result<()> {
+    let mut connection = Connection::new(stream, config)?;
+    while let Some(batch) = connection.read_messages()? {
+        let mut replies = Vec::new();
+        let mut refusal = batch.error.map(|e| e.to_string());
+        for message in &batch.messages {
+            if let Err(why) = config.mode.reply(message, &mut replies) {
+                refusal = Some(why);
+                break;
             }
-            Err(e) => return Err(e),
-        };
-        let mut completed = 0; // messages finished by this read
-        let buffered = match config.mode {
-            Mode::Raw => {
-                write_reply(&mut stream, &buf[..n])?;
-                0
-            }
-            Mode::Lines => {
-                lines.push(&buf[..n]);
-                while let Some(line) = lines.next_line().map_err(|e| refuse(&mut stream, &e))? {
-                    let text = std::str::from_utf8(&line)
-                        .map_err(|_| refuse(&mut stream, &"line is not valid UTF-8"))?;
-                    write_reply(&mut stream, format!("{text}\n").as_bytes())?;
-                    completed += 1;
-                }
-                lines.buffered()
-            }
-            Mode::Frames => {
-                frames.push(&buf[..n]);
-                // The frame protocol has no room for an error message: a bad frame just ends the
-                // connection (and is logged).
-                while let Some(payload) = frames.next_frame().map_err(invalid)? {
-                    write_reply(&mut stream, &encode_frame(&payload))?;
-                    completed += 1;
-                }
-                frames.buffered()
-            }
-        };
-        // The clock runs for the message now partly buffered: it started with this read if this
-        // read also finished a message (or there was none), else earlier.
-        message_started = match (buffered, completed, message_started) {
-            (0, _, _) => None,
-            (_, 0, Some(started)) => Some(started),
-            _ => Some(Instant::now()),
-        };
+        }
+        connection.send(&replies)?;
+        if let Some(why) = refusal {
+            return Err(connection.refuse(&why));
+        }
     }
-    // The stream ended: a partial message left in a decoder means the client vanished mid-message.
-    let unfinished = match config.mode {
-        Mode::Raw => Ok(()),
-        Mode::Lines => lines.finish(),
-        Mode::Frames => frames.finish(),
-    };
-    unfinished.map_err(|e| io::Error::new(ErrorKind::UnexpectedEof, e))?;
-    // Our side is done too: shutdown sends FIN; the drop closes the socket.
-    stream.shutdown(Direction::Write)
+    connection.finish()
 }
 // ANCHOR_END: serve_client
+
+// ANCHOR: connection
+/// One client's connection: a socket, the decoder of the server's mode, and the clocks that bound
+/// how long the client may take.
+struct Connection {
+    stream: TcpStream,
+    decoder: Box<dyn Decoder + Send>,
+    config: Config,
+    opened: Instant,
+    last_read: Instant,
+    /// When the message now partly buffered began: it must be whole within `message_timeout`.
+    message_started: Option<Instant>,
+    buf: Vec<u8>,
+}
+
+/// What one read brought: the messages it completed (maybe none), then maybe a framing error.
+struct Batch {
+    messages: Vec<Vec<u8>>,
+    error: Option<FrameError>,
+}
+
+impl Connection {
+    fn new(stream: TcpStream, config: &Config) -> io::Result<Connection> {
+        stream.set_write_timeout(Some(config.write_timeout))?;
+        Ok(Connection {
+            stream,
+            decoder: config.mode.decoder(config.max_line),
+            config: config.clone(),
+            opened: Instant::now(),
+            last_read: Instant::now(),
+            message_started: None,
+            buf: vec![0; 16 * 1024],
+        })
+    }
+
+    /// Waits for the next read, within whichever limit ends first, and decodes what it brought.
+    /// `Ok(None)` is the end of the stream: the client is done sending.
+    fn read_messages(&mut self) -> io::Result<Option<Batch>> {
+        let n = loop {
+            let wait = self.time_left()?;
+            self.stream.set_read_timeout(Some(wait))?;
+            match self.stream.read(&mut self.buf) {
+                Ok(0) => return Ok(None),
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if is_timeout(&e) => continue, // `time_left` says which limit it was
+                Err(e) => return Err(e),
+            }
+        };
+        self.last_read = Instant::now();
+        self.decoder.push(&self.buf[..n]);
+        let mut batch = Batch {
+            messages: Vec::new(),
+            error: None,
+        };
+        loop {
+            match self.decoder.next_message() {
+                Ok(Some(message)) => batch.messages.push(message),
+                Ok(None) => break,
+                Err(e) => {
+                    batch.error = Some(e);
+                    break;
+                }
+            }
+        }
+        // The message clock runs for the message now partly buffered: it started with this read
+        // if this read also finished a message (or there was none), else earlier.
+        self.message_started = match (self.decoder.buffered(), batch.messages.len()) {
+            (0, _) => None,
+            (_, 0) => self.message_started.or(Some(Instant::now())),
+            _ => Some(Instant::now()),
+        };
+        Ok(Some(batch))
+    }
+
+    /// How long the next read may wait: until the first of the three limits runs out (idle since
+    /// the last read, the message under way, the connection's lifetime). An error once one has.
+    fn time_left(&self) -> io::Result<Duration> {
+        let limits = [
+            (
+                self.config.idle_timeout,
+                Some(self.last_read),
+                "idle for too long",
+            ),
+            (
+                self.config.message_timeout,
+                self.message_started,
+                "message not complete in time",
+            ),
+            (
+                self.config.lifetime,
+                Some(self.opened),
+                "connection open for too long",
+            ),
+        ];
+        let mut wait = Duration::MAX;
+        for (limit, since, why) in limits {
+            let Some(since) = since else { continue };
+            let left = limit.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                return Err(io::Error::new(ErrorKind::TimedOut, why));
+            }
+            wait = wait.min(left);
+        }
+        Ok(wait)
+    }
+
+    /// Sends replies; a write that times out means the client does not read what we send.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.stream.write_all(bytes).map_err(|e| {
+            if is_timeout(&e) {
+                io::Error::new(
+                    ErrorKind::TimedOut,
+                    "not reading our replies (write timed out)",
+                )
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Tells a misbehaving client why it is being dropped, where the protocol allows, and returns
+    /// the error to log. Before the close it reads, and discards, what the client still sends,
+    /// for at most a second and 64 KiB: closing with unread input would send a reset, and the
+    /// client could lose the error line.
+    fn refuse(&mut self, why: &str) -> io::Error {
+        if self.config.mode.can_explain() {
+            let _ = self.stream.write_all(format!("error: {why}\n").as_bytes());
+            let _ = self.stream.shutdown(Direction::Write);
+            let _ = self.stream.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = io::copy(
+                &mut Read::take(&mut self.stream, 64 * 1024),
+                &mut io::sink(),
+            );
+        }
+        io::Error::new(ErrorKind::InvalidData, why.to_string())
+    }
+
+    /// The stream ended: a partial message left in the decoder means the client vanished
+    /// mid-message. Otherwise our side is done too: shutdown sends FIN; the drop closes the
+    /// socket.
+    fn finish(self) -> io::Result<()> {
+        self.decoder
+            .finish()
+            .map_err(|e| io::Error::new(ErrorKind::UnexpectedEof, e))?;
+        self.stream.shutdown(Direction::Write)
+    }
+}
+// ANCHOR_END: connection
 
 /// A read or write that gave up because its timeout expired: `WouldBlock` on Unix, `TimedOut`
 /// on Windows.
@@ -223,50 +386,28 @@ fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-/// Sends a reply; a write that times out means the client does not read what we send.
-fn write_reply(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
-    stream.write_all(bytes).map_err(|e| {
-        if is_timeout(&e) {
-            io::Error::new(
-                ErrorKind::TimedOut,
-                "not reading our replies (write timed out)",
-            )
-        } else {
-            e
-        }
-    })
-}
-
-/// Tells a misbehaving client why it is being dropped, where the protocol allows (lines), and
-/// returns the error to log. Before the close it reads, and discards, what the client still
-/// sends, for at most a second and 64 KiB: closing with unread input would send a reset, and the
-/// client could lose the error line.
-fn refuse(stream: &mut TcpStream, why: &dyn std::fmt::Display) -> io::Error {
-    let _ = stream.write_all(format!("error: {why}\n").as_bytes());
-    let _ = stream.shutdown(Direction::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let _ = io::copy(&mut Read::take(&mut *stream, 64 * 1024), &mut io::sink());
-    io::Error::new(ErrorKind::InvalidData, why.to_string())
-}
-
-fn invalid(e: FrameError) -> io::Error {
-    io::Error::new(ErrorKind::InvalidData, e)
-}
-
-/// Closes a connection the server has no room for, saying so in lines mode. Like [`refuse`], it
-/// first reads what the client already sent (for at most 100 ms here: the accept loop waits
-/// meanwhile), so that the close does not reset the connection and lose the message.
+/// Closes a connection the server has no room for, saying so in lines mode, without making the
+/// accept loop wait: it reads (and discards) only what the client has already sent, so that the
+/// close does not reset the connection and lose the message.
 fn turn_away(mut stream: TcpStream, mode: Mode) {
-    if mode == Mode::Lines {
+    if mode.can_explain() {
+        // A fresh connection's send buffer is empty: this write does not block.
         let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
         let _ = stream.write_all(b"error: server busy, try again later\n");
     }
     let _ = stream.shutdown(Direction::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-    let _ = io::copy(&mut Read::take(&mut stream, 64 * 1024), &mut io::sink());
+    if stream.set_nonblocking(true).is_ok() {
+        let mut sink = [0u8; 4096];
+        for _ in 0..16 {
+            match stream.read(&mut sink) {
+                Ok(n) if n > 0 => {}
+                _ => break, // end of stream, nothing more yet (WouldBlock), or an error
+            }
+        }
+    }
 }
 
 /// A poisoned lock only means a client thread panicked; the map is still usable.
-fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, TcpStream>> {
+fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
     clients.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -145,3 +145,19 @@ fn a_server_that_resets_is_reported() {
         "the server closed the connection abruptly",
     );
 }
+
+#[test]
+fn limits_out_of_range_are_usage_errors() {
+    // `--max-line usize::MAX` once overflowed `max_line + 1` in a client thread.
+    for args in [
+        ["server", "--max-line", "18446744073709551615"],
+        ["server", "--max-line", "0"],
+        ["server", "--max-clients", "0"],
+    ] {
+        tcp()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("panicked").not());
+    }
+}

@@ -425,3 +425,55 @@ fn a_client_that_never_reads_the_replies_is_dropped_at_the_write_timeout() {
     );
     server.stop();
 }
+
+#[test]
+fn a_client_that_keeps_sending_just_in_time_is_closed_at_the_end_of_its_lifetime() {
+    // Each line arrives well within the idle and message timeouts; only the lifetime ends it.
+    let server = Running::start(Config {
+        idle_timeout: Duration::from_secs(5),
+        message_timeout: Duration::from_secs(5),
+        lifetime: Duration::from_millis(300),
+        ..lines()
+    });
+    let mut client = server.connect();
+    let started = Instant::now();
+    let mut echoed = Vec::new();
+    let mut buf = [0u8; 64];
+    let closed = loop {
+        if client.write_all(b"x\n").is_err() {
+            break true;
+        }
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break true,
+            Ok(n) => echoed.extend_from_slice(&buf[..n]),
+        }
+        if started.elapsed() > STEP {
+            break false;
+        }
+    };
+    assert!(closed, "still open after {STEP:?}");
+    assert!(
+        echoed.starts_with(b"x\n"),
+        "served before its lifetime ended: {echoed:?}"
+    );
+    server.stop();
+}
+
+#[test]
+fn many_tiny_lines_in_one_write_are_all_echoed() {
+    // 256 Ki empty lines: each read's replies go out in one write, not one write per line.
+    let server = Running::start(lines());
+    let request = vec![b'\n'; 256 * 1024];
+    let mut client = server.connect();
+    let writer = {
+        let mut w = client.try_clone().expect("clone");
+        let request = request.clone();
+        std::thread::spawn(move || {
+            w.write_all(&request).expect("write");
+            w.shutdown(Direction::Write).expect("half-close");
+        })
+    };
+    assert_eq!(read_all(&mut client).map(|r| r.len()), Ok(request.len()));
+    writer.join().expect("writer");
+    server.stop();
+}
