@@ -91,7 +91,7 @@ fn starters_untouched() -> Option<bool> {
         .args(["status", "--porcelain", "--", "lessons/*/exercises"])
         .output()
         .ok()?;
-    out.status.success().then(|| out.stdout.is_empty())
+    out.status.success().then_some(out.stdout.is_empty())
 }
 
 #[test]
