@@ -9,7 +9,7 @@ use std::time::Duration;
 use socket2::{Domain, Socket, Type};
 
 /// How long a check waits for any one network step.
-pub const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Binds a listener on `127.0.0.1:0` (the OS picks a free port).
 pub fn listener() -> TcpListener {

@@ -82,13 +82,22 @@ impl ServerProcess {
     /// Sends SIGINT, as Ctrl-C in a terminal would, and waits for the process to exit; returns its
     /// status and stderr. Needs the `kill` command (Debian: procps).
     pub fn interrupt(self) -> Result<(ExitStatus, String), String> {
+        self.stop_with("INT")
+    }
+
+    /// Sends SIGTERM, as a service manager would, and waits for the process to exit.
+    pub fn terminate(self) -> Result<(ExitStatus, String), String> {
+        self.stop_with("TERM")
+    }
+
+    fn stop_with(self, signal: &str) -> Result<(ExitStatus, String), String> {
         let kill = which("kill").ok_or("`kill` is missing (apt-get install procps)")?;
         let sent = Command::new(kill)
-            .args(["-INT", &self.id().to_string()])
+            .args([format!("-{signal}"), self.id().to_string()])
             .status()
             .map_err(|e| format!("cannot run kill: {e}"))?;
         if !sent.success() {
-            return Err("kill -INT failed".into());
+            return Err(format!("kill -{signal} failed"));
         }
         self.wait()
     }

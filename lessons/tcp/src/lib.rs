@@ -1,13 +1,14 @@
 //! Lesson 2: TCP.
 //!
-//! - [`bulk`]: bulk transfer throughput and the buffer size.
-//! - [`connection`]: refused vs timed out, and TIME-WAIT, seen from the code.
-//! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO.
-//! - [`server`]: an echo server for many clients, with bounded cost per client.
-//! - [`client`]: the client that talks to it (or to the seed tutorial's Python server).
-//! - [`shutdown`]: stopping a blocking server cleanly.
+//! In the order the chapter meets them:
 //! - [`stream`]: demonstrations that TCP is a byte stream.
+//! - [`connection`]: refused vs timed out, and TIME-WAIT, seen from the code.
+//! - [`client`]: the client (it also talks to the seed tutorial's Python server).
+//! - [`server`]: an echo server for many clients, with bounded cost per client.
+//! - [`shutdown`]: stopping a blocking server cleanly.
+//! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO.
 //! - [`nagle`]: the stall of small writes under Nagle's algorithm and delayed ACK.
+//! - [`bulk`]: bulk transfer throughput and the buffer size.
 
 pub mod bulk;
 pub mod client;
@@ -18,7 +19,18 @@ pub mod server;
 pub mod shutdown;
 pub mod stream;
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+
+// ANCHOR: helpers
+/// A read or write that gave up because its timeout expired: `WouldBlock` on Unix, `TimedOut`
+/// on Windows. (The Sockets lesson has the same function; each lesson stands alone.)
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
 
 /// Where to connect to reach a listener bound to `addr`: loopback for the unspecified address.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
@@ -28,3 +40,42 @@ pub fn reachable(addr: SocketAddr) -> SocketAddr {
         _ => addr,
     }
 }
+/// Resolves `HOST:PORT` into every address it names, as the Sockets lesson does: an IP literal
+/// directly, a name through the system resolver.
+pub fn resolve(target: &str) -> anyhow::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = target
+        .to_socket_addrs()
+        .map_err(|source| ResolveError {
+            target: target.to_string(),
+            source,
+        })?
+        .collect();
+    if addrs.is_empty() {
+        anyhow::bail!(ResolveError {
+            target: target.to_string(),
+            source: io::Error::new(io::ErrorKind::NotFound, "the name has no addresses"),
+        });
+    }
+    Ok(addrs)
+}
+
+/// A target that did not resolve: malformed text, or a name the resolver does not know.
+#[derive(Debug)]
+pub struct ResolveError {
+    pub target: String,
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not resolve {:?}", self.target)
+    }
+}
+
+impl std::error::Error for ResolveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+// ANCHOR_END: helpers

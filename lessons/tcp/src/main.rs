@@ -1,14 +1,13 @@
 //! `cargo run -p tcp -- <subcommand>`: the TCP lesson on the command line.
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use tcp::client::{self, ClientError};
-use tcp::framing::{Decoder, FrameDecoder, encode_frame};
+use tcp::client::{self, Framing};
 use tcp::server::{self, Config, Mode};
 use tcp::shutdown::Shutdown;
 
@@ -232,42 +231,20 @@ fn run(command: Command) -> Result<()> {
             line,
             frame,
         } => {
-            let addr = first_address(&addr)?;
-            let request = match (line, frame) {
-                (true, _) => format!("{message}\n").into_bytes(),
-                (_, true) => encode_frame(message.as_bytes()),
-                _ => message.into_bytes(),
+            let framing = match (line, frame) {
+                (true, _) => Framing::Line,
+                (_, true) => Framing::Frame,
+                _ => Framing::Raw,
             };
-            let reply =
-                match client::exchange(addr, &request, Duration::from_secs(timeout), 1 << 20) {
-                    Ok(reply) => reply,
-                    Err(e) => {
-                        // Show what did arrive before the failure, then the failure.
-                        io::stdout().write_all(&e.partial_reply)?;
-                        return Err(e.into());
-                    }
-                };
-            if reply.is_empty() {
-                bail!(NoReply);
-            }
-            let reply = if frame { unframe(&reply)? } else { reply };
-            let text = String::from_utf8_lossy(&reply);
-            if line && let Some(why) = text.strip_prefix("error: ") {
-                bail!(RefusedLine(why.trim_end().to_string()));
-            }
-            let mut out = io::stdout().lock();
-            write!(out, "{text}")?;
-            if !text.ends_with('\n') {
-                writeln!(out)?;
-            }
-            Ok(())
+            let timeout = Duration::from_secs(timeout);
+            client::request(&addr, &message, framing, timeout, &mut io::stdout().lock())
         }
     }
 }
 
 // ANCHOR: serve
 fn serve(addr: &str, config: Config) -> Result<()> {
-    let bind_to = first_address(addr)?;
+    let bind_to = tcp::resolve(addr)?[0];
     let listener =
         TcpListener::bind(bind_to).with_context(|| format!("could not listen on {bind_to}"))?;
     let shutdown = Shutdown::new();
@@ -287,43 +264,6 @@ fn serve(addr: &str, config: Config) -> Result<()> {
 }
 // ANCHOR_END: serve
 
-/// The server closed the connection without a byte of reply.
-#[derive(Debug)]
-struct NoReply;
-
-impl std::fmt::Display for NoReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the server closed the connection without replying")
-    }
-}
-
-impl std::error::Error for NoReply {}
-
-/// A lines-mode server answered `error: ...`.
-#[derive(Debug)]
-struct RefusedLine(String);
-
-impl std::fmt::Display for RefusedLine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the server refused the line: {}", self.0)
-    }
-}
-
-impl std::error::Error for RefusedLine {}
-
-/// The payloads of the frames in `reply`, one per line.
-fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
-    let mut decoder = FrameDecoder::new(reply.len());
-    decoder.push(reply);
-    let mut lines = Vec::new();
-    while let Some(payload) = decoder.next_message().context("the reply is not a frame")? {
-        lines.extend_from_slice(&payload);
-        lines.push(b'\n');
-    }
-    decoder.finish().context("the reply ended inside a frame")?;
-    Ok(lines)
-}
-
 /// For counts and sizes that must be at least 1.
 fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -332,37 +272,22 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
-fn first_address(text: &str) -> Result<SocketAddr> {
-    let mut addrs = text.to_socket_addrs().with_context(|| {
-        format!("could not resolve {text:?} (write it as HOST:PORT, e.g. 127.0.0.1:7878)")
-    })?;
-    addrs
-        .next()
-        .ok_or_else(|| anyhow!("{text:?} resolved to no address"))
-}
-
+/// The hint for an error of the server's (binding) or else of the client's.
 fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
-    if err.is::<NoReply>() {
-        return Some("it may have too many clients, or have refused the request: look at its log");
-    }
-    if err.is::<RefusedLine>() {
-        return Some(
-            "send a shorter line of UTF-8 text, or start the server with a larger --max-line",
-        );
-    }
-    err.chain().find_map(|cause| {
-        let io = cause.downcast_ref::<io::Error>()?;
-        let from_client = err.chain().any(|c| c.is::<ClientError>());
-        match io.kind() {
-            io::ErrorKind::AddrInUse => {
-                Some("another program listens on that port: stop it, or choose another with --addr 127.0.0.1:0")
-            }
-            io::ErrorKind::PermissionDenied => Some("ports below 1024 are privileged: use 7878 or another port from 1024 up"),
-            io::ErrorKind::AddrNotAvailable => Some("this machine has no such IP address: listen on 127.0.0.1"),
-            io::ErrorKind::InvalidInput if !from_client => {
-                Some("write the address as HOST:PORT, for example 127.0.0.1:7878")
-            }
-            kind => client::hint(kind),
-        }
-    })
+    let server_hint =
+        err.chain()
+            .find_map(|cause| match cause.downcast_ref::<io::Error>()?.kind() {
+                io::ErrorKind::AddrInUse => Some(
+                    "another program listens on that port: stop it, or choose another\n\
+                 with --addr 127.0.0.1:0",
+                ),
+                io::ErrorKind::PermissionDenied => {
+                    Some("ports below 1024 are privileged: use 7878 or another port from 1024 up")
+                }
+                io::ErrorKind::AddrNotAvailable => {
+                    Some("this machine has no such IP address: listen on 127.0.0.1")
+                }
+                _ => None,
+            });
+    server_hint.or_else(|| client::hint(err))
 }

@@ -26,6 +26,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::framing::{Decoder, FrameDecoder, FrameError, LineDecoder, RawDecoder, encode_frame};
+use crate::is_timeout;
 use crate::shutdown::Shutdown;
 
 /// What the server does with the bytes it reads.
@@ -379,12 +380,6 @@ impl Connection {
     }
 }
 // ANCHOR_END: connection
-
-/// A read or write that gave up because its timeout expired: `WouldBlock` on Unix, `TimedOut`
-/// on Windows.
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
 
 /// Closes a connection the server has no room for, saying so in lines mode, without making the
 /// accept loop wait: it reads (and discards) only what the client has already sent, so that the

@@ -1,14 +1,14 @@
 //! Our TCP programs and the seed tutorial's Python ones (`seed/client.py`, `seed/server.py`,
 //! unchanged) talk to each other, in both directions.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use course_testkit::process::{ServerProcess, require};
-use tcp::server::{self, Config};
-use tcp::shutdown::Shutdown;
+use tcp::server::Config;
+
+mod common;
+use common::{Running, STEP};
 
 fn seed(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,20 +31,11 @@ fn the_seed_client_talks_to_our_server() {
     let Some(python) = require("python3", "apt-get install python3") else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let shutdown = Shutdown::new();
-    let handle = shutdown.clone();
-    let server = std::thread::spawn(move || server::run(listener, handle, Config::default()));
-
-    let output = seed_program(&python, port, "client.py")
+    let server = Running::start(Config::default());
+    let output = seed_program(&python, server.addr.port(), "client.py")
         .output()
         .expect("python3 runs");
-    shutdown.trigger();
-    server
-        .join()
-        .expect("no panic")
-        .expect("the server stops cleanly");
+    server.stop();
     assert!(
         output.status.success(),
         "client.py failed: {}",
@@ -60,13 +51,8 @@ fn our_client_talks_to_the_seed_server() {
     };
     let seed_server =
         ServerProcess::start(seed_program(&python, 0, "server.py")).expect("server.py listens");
-    let reply = tcp::client::exchange(
-        seed_server.addr,
-        b"Hello from Rust",
-        Duration::from_secs(5),
-        4096,
-    )
-    .expect("the exchange works");
+    let reply = tcp::client::exchange(&[seed_server.addr], b"Hello from Rust", STEP, 4096)
+        .expect("the exchange works");
     assert_eq!(reply, b"Hello, world!");
     let (status, stderr) = seed_server
         .wait()
@@ -83,12 +69,7 @@ fn the_seed_server_resets_a_client_that_sends_more_than_it_reads() {
     };
     let seed_server =
         ServerProcess::start(seed_program(&python, 0, "server.py")).expect("server.py listens");
-    let result = tcp::client::exchange(
-        seed_server.addr,
-        &[b'x'; 4096],
-        Duration::from_secs(5),
-        4096,
-    );
+    let result = tcp::client::exchange(&[seed_server.addr], &[b'x'; 4096], STEP, 4096);
     let err = result.expect_err("the connection is reset");
     // Usually met while reading the reply; if the reset comes first, while still sending.
     use std::io::ErrorKind::{BrokenPipe, ConnectionReset, NotConnected};

@@ -2,81 +2,21 @@
 //! server on 127.0.0.1:0 and stops it through its shutdown handle.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::{self, Receiver};
+use std::net::{Shutdown as Direction, TcpStream};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tcp::framing::encode_frame;
-use tcp::server::{self, Config, Mode};
-use tcp::shutdown::Shutdown;
+use tcp::server::{Config, Mode};
 
-const STEP: Duration = Duration::from_secs(5);
-
-struct Running {
-    addr: SocketAddr,
-    shutdown: Shutdown,
-    /// Receives what `run` returned, when it returns.
-    done: Receiver<std::io::Result<()>>,
-}
-
-impl Running {
-    fn start(config: Config) -> Running {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = Shutdown::new();
-        let handle = shutdown.clone();
-        let (tx, done) = mpsc::channel();
-        std::thread::spawn(move || tx.send(server::run(listener, handle, config)));
-        Running {
-            addr,
-            shutdown,
-            done,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect_timeout(&self.addr, STEP).expect("connect");
-        stream.set_read_timeout(Some(STEP)).expect("timeout");
-        stream
-    }
-
-    /// Connects, sends `request` in one write, half-closes, and returns everything the server
-    /// sends back until it closes (or the error kind if it resets).
-    fn exchange(&self, request: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-        let mut c = self.connect();
-        c.write_all(request).expect("write");
-        c.shutdown(Direction::Write).expect("half-close");
-        read_all(&mut c)
-    }
-
-    /// Stops the server and checks that `run` returned `Ok` within `STEP`.
-    fn stop(self) {
-        self.shutdown.trigger();
-        match self.done.recv_timeout(STEP) {
-            Ok(result) => result.expect("run returns Ok"),
-            Err(e) => panic!("the server did not stop within {STEP:?}: {e}"),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
+mod common;
+use common::{Running, STEP, read_all};
 
 fn lines() -> Config {
     Config {
         mode: Mode::Lines,
         ..Config::default()
     }
-}
-
-/// Reads until the server closes; the error kind if it resets instead.
-fn read_all(stream: &mut TcpStream) -> Result<Vec<u8>, ErrorKind> {
-    let mut got = Vec::new();
-    stream.read_to_end(&mut got).map_err(|e| e.kind())?;
-    Ok(got)
 }
 
 #[test]
@@ -218,7 +158,7 @@ fn clients_beyond_the_limit_are_turned_away_and_served_again_later() {
     }
     // The third client sends its line at once, as the lesson's client does: the busy line must
     // reach it anyway, not be lost to a reset.
-    let reply = tcp::client::exchange(server.addr, b"me too\n", STEP, 1024).expect("a reply");
+    let reply = tcp::client::exchange(&[server.addr], b"me too\n", STEP, 1024).expect("a reply");
     assert_eq!(reply, b"error: server busy, try again later\n");
 
     drop(first);
