@@ -276,3 +276,48 @@ fn is_stylesheet(html: &str, at: usize) -> bool {
             .next()
             .is_some_and(|tag| tag.contains("stylesheet"))
 }
+
+/// The widest line a code block shows without scrolling sideways at 1280 px: the content column
+/// is widened for it in book/theme/course.css, and rustfmt keeps code within it.
+const WIDEST_LINE: usize = 100;
+
+/// The lines an include shows: the anchored region (without anchor markers), or the whole file.
+fn included_lines(source: &str, anchor: Option<&str>) -> Vec<String> {
+    let Some(anchor) = anchor else {
+        return source.lines().map(str::to_string).collect();
+    };
+    let is_marker = |line: &str, marker: &str| {
+        line.split_once(marker)
+            .is_some_and(|(_, rest)| rest.trim() == anchor)
+    };
+    source
+        .lines()
+        .skip_while(|l| !is_marker(l, "ANCHOR:"))
+        .skip(1)
+        .take_while(|l| !is_marker(l, "ANCHOR_END:"))
+        .filter(|l| !l.contains("ANCHOR:") && !l.contains("ANCHOR_END:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_included_line_fits_the_page_without_scrolling() {
+    let mut problems = Vec::new();
+    for chapter in chapters(root()) {
+        for inc in includes(&chapter) {
+            let Ok(source) = std::fs::read_to_string(&inc.file) else {
+                continue; // reported by every_include_names_an_existing_file_and_anchor
+            };
+            for line in included_lines(&source, inc.anchor.as_deref()) {
+                let width = line.chars().count();
+                if width > WIDEST_LINE {
+                    problems.push(format!(
+                        "{}:{}: {} shows a line of {width} characters (at most {WIDEST_LINE}):\n    {line}",
+                        chapter.shown, inc.line, inc.target
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "lines too wide for the page:\n{}", problems.join("\n"));
+}

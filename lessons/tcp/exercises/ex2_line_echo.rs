@@ -12,5 +12,5 @@ use std::io;
 use std::net::TcpListener;
 
 pub fn serve(listener: TcpListener) -> io::Result<()> {
-    todo!("echo every line of every client of {listener:?}")
+    todo!("echo every line of every client of {}", listener.local_addr()?)
 }
