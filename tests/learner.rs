@@ -471,3 +471,86 @@ fn watch_leaves_cleanly_on_ctrl_c() {
     let status = watch.0.wait().expect("watch exits");
     assert!(status.success(), "{}", lines.seen);
 }
+
+/// Like Rustlings' `dev check`: the shape every lesson's exercises must have, so that the harness,
+/// the learner's tool and the book agree.
+#[test]
+fn every_lesson_has_the_exercise_shape() {
+    let mut problems = Vec::new();
+    for lesson in lessons_with_exercises(root()) {
+        let dir = root().join("lessons").join(&lesson);
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+        let manifest = read(&dir.join("Cargo.toml"));
+        if !manifest.contains("learner = []") {
+            problems.push(format!(
+                "lessons/{lesson}/Cargo.toml: no `learner = []` feature"
+            ));
+        }
+        if !manifest.contains("name = \"exercises\"\nharness = false") {
+            problems.push(format!(
+                "lessons/{lesson}/Cargo.toml: no `[[test]] name = \"exercises\"` with `harness = false`"
+            ));
+        }
+        let names = |folder: &str| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir.join(folder))
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        if names("exercises") != names("solutions") {
+            problems.push(format!(
+                "lessons/{lesson}: exercises/ {:?} and solutions/ {:?} differ",
+                names("exercises"),
+                names("solutions")
+            ));
+        }
+        let checks = read(&dir.join("tests/exercises.rs"));
+        let chapter = read(&root().join("book/src").join(format!("{lesson}.md")));
+        for file in names("exercises").iter().filter(|f| *f != "mod.rs") {
+            let text = read(&dir.join("exercises").join(file));
+            let first = text.lines().next().unwrap_or_default();
+            let Some((number, title)) = first
+                .strip_prefix("//! Exercise ")
+                .and_then(|rest| rest.split_once(": "))
+            else {
+                problems.push(format!(
+                    "lessons/{lesson}/exercises/{file}: first line is not `//! Exercise N: Title.`"
+                ));
+                continue;
+            };
+            let title = title.trim_end_matches('.');
+            let command = format!("cargo exercise {lesson} ex{number}");
+            if !text.contains(&command) {
+                problems.push(format!(
+                    "lessons/{lesson}/exercises/{file}: does not name `{command}`"
+                ));
+            }
+            if !checks.contains(&format!("number: {number},\n        title: \"{title}\",")) {
+                problems.push(format!(
+                    "lessons/{lesson}/tests/exercises.rs: no exercise {number} titled {title:?}"
+                ));
+            }
+            let heading = format!("### Exercise {number}: {title}");
+            match chapter.split_once(&heading) {
+                None => problems.push(format!("book/src/{lesson}.md: no heading `{heading}`")),
+                Some((_, section)) => {
+                    let section = section.split("\n## ").next().unwrap_or_default();
+                    let section = section.split("\n### ").next().unwrap_or_default();
+                    if !section.contains("Hint") {
+                        problems.push(format!("book/src/{lesson}.md: `{heading}` has no Hint"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "lesson shape:\n{}",
+        problems.join("\n")
+    );
+}
