@@ -304,12 +304,16 @@ fn watch(root: &Path) -> Result<()> {
             }
             println!("{}", run.output.trim_end());
             println!();
-            println!(
-                "{}: {} of {} checks pass.",
-                exercise.name(),
-                tally.passed,
-                tally.ran
-            );
+            if run.compiled {
+                println!(
+                    "{}: {} of {} checks pass.",
+                    exercise.name(),
+                    tally.passed,
+                    tally.ran
+                );
+            } else {
+                println!("{}: your code does not compile yet (above).", exercise.name());
+            }
             println!(
                 "Watching {}: save it to check again. Hint: {}",
                 exercise.file.display(),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loopback throughput of `tcp bulk` next to iperf3's, measured in one run, for a few buffer
-# sizes (iperf3 writing as many bytes at a time as ours, with --length); prints the table with ratios and writes it to lessons/tcp/bench/results.md, which the
+# sizes (iperf3 writing as many bytes at a time as ours, with --length); prints the table with
+# ratios and their spread across rounds, and writes it to lessons/tcp/bench/results.md, which the
 # TCP chapter includes. Installs iperf3 from Debian's packages if it is missing.
 #
 #   lessons/tcp/bench/throughput.sh [SECONDS [ROUNDS]]   (defaults: 2 s per measurement, 3 rounds)
@@ -41,7 +42,8 @@ bulk() {
 
 # Rounds of: for each buffer size, iperf3 then ours, both writing that many bytes at a time.
 # Interleaving spreads any change in the machine's load over every configuration; the table
-# reports each one's median.
+# reports each one's median and its range (min-max) across rounds, so one lucky round cannot
+# carry a claim.
 declare -A ours theirs
 for _ in $(seq "$rounds"); do
   for b in "${buffers[@]}"; do
@@ -62,13 +64,21 @@ cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 version = subprocess.run(["iperf3", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
 print(f"Measured on {datetime.date.today()}: {cpu}, {cores} cores, Linux {platform.release()}, {version}.")
 print(f"`tcp bulk` (release build) and `iperf3` on loopback, {secs} s per measurement, {rounds} interleaved")
-print("rounds, medians; one run of `lessons/tcp/bench/throughput.sh`.")
+print("rounds: the median, and in brackets the lowest and highest round; the ratio is taken round by")
+print("round. One run of `lessons/tcp/bench/throughput.sh`.")
 print()
 print("| bytes per write | ours, Gbit/s | iperf3 `--length`, Gbit/s | ours / iperf3 |")
 print("|---|---|---|---|")
+
+def cell(values, unit=1e9, fmt="{:.1f}", suffix=""):
+    values = [v / unit for v in values]
+    m, lo, hi = statistics.median(values), min(values), max(values)
+    return f"{fmt.format(m)}{suffix} ({fmt.format(lo)}–{fmt.format(hi)})"
+
 for size, ours, theirs in rows:
-    ours = statistics.median(float(x) for x in ours.split())
-    theirs = statistics.median(float(x) for x in theirs.split())
-    print(f"| {size} | {ours / 1e9:.1f} | {theirs / 1e9:.1f} | {ours / theirs:.2f}x |")
+    ours = [float(x) for x in ours.split()]
+    theirs = [float(x) for x in theirs.split()]
+    ratios = [o / t for o, t in zip(ours, theirs)]
+    print(f"| {size} | {cell(ours)} | {cell(theirs)} | {cell(ratios, 1, '{:.2f}', 'x')} |")
 PY
 cat lessons/tcp/bench/results.md
