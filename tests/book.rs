@@ -319,5 +319,9 @@ fn every_included_line_fits_the_page_without_scrolling() {
             }
         }
     }
-    assert!(problems.is_empty(), "lines too wide for the page:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "lines too wide for the page:\n{}",
+        problems.join("\n")
+    );
 }

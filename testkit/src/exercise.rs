@@ -10,7 +10,7 @@
 //!   code, one check at a time, and ends with a tally per exercise.
 //!
 //! The proof that every check fails on the untouched starters lives in the course's
-//! `tests/exercises.rs`: it runs `cargo exercise` itself on a clean checkout and reads the report.
+//! `tests/learner.rs`: it runs `cargo exercise` itself on a clean checkout and reads the report.
 //!
 //! A check is a plain `fn() -> CheckResult`. It says what it sends and expects with [`given`]
 //! *before* calling the code under test, so that whatever happens next (a wrong answer, a panic, a

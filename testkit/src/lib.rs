@@ -2,8 +2,7 @@
 //! read it to follow a chapter.
 //!
 //! - [`transcript`]: checks that the terminal sessions shown in the book match real runs.
-//! - [`exercise`]: runs the exercise checks, proves the untouched starters fail them, and words the
-//!   failures for a learner.
+//! - [`exercise`]: the exercise harness: runs the checks and words every failure for a learner.
 //! - [`net`]: small loopback helpers with timeouts for black-box checks.
 //! - [`process`]: a server binary run as a child process, killed when the test ends.
 //! - [`cli`]: the course's convention for command-line errors, as one assertion.

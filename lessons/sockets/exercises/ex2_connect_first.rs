@@ -12,5 +12,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 pub fn connect_first(addrs: &[SocketAddr], timeout: Duration) -> io::Result<TcpStream> {
-    todo!("connect to the first of {} addresses that answers", addrs.len())
+    todo!(
+        "connect to the first of {} addresses that answers",
+        addrs.len()
+    )
 }

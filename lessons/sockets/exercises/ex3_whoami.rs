@@ -11,5 +11,8 @@ use std::io;
 use std::net::TcpListener;
 
 pub fn serve(listener: TcpListener) -> io::Result<()> {
-    todo!("greet every client that connects to {}", listener.local_addr()?)
+    todo!(
+        "greet every client that connects to {}",
+        listener.local_addr()?
+    )
 }

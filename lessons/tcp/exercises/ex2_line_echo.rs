@@ -12,5 +12,8 @@ use std::io;
 use std::net::TcpListener;
 
 pub fn serve(listener: TcpListener) -> io::Result<()> {
-    todo!("echo every line of every client of {}", listener.local_addr()?)
+    todo!(
+        "echo every line of every client of {}",
+        listener.local_addr()?
+    )
 }
