@@ -5,8 +5,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 // ANCHOR: resolve
-/// Resolves `target` (`HOST:PORT`) into every socket address it names, in the order the system
-/// resolver returns them. `HOST` may be an IPv4 address, a bracketed IPv6 address or a name.
+/// Resolves `target` (`HOST:PORT`) into every socket address it names, in the order the
+/// system resolver returns them. `HOST` is an IPv4 address, a bracketed IPv6 address or a
+/// name.
 pub fn resolve(target: &str) -> Result<Vec<SocketAddr>, ResolveError> {
     // `to_socket_addrs` parses IP literals itself and asks the system resolver
     // (getaddrinfo on Unix) for names: /etc/hosts first, then DNS.
@@ -35,11 +36,11 @@ pub fn describe(addr: &SocketAddr) -> String {
         SocketAddr::V4(_) => "IPv4",
         SocketAddr::V6(_) => "IPv6",
     };
-    // `to_canonical` turns an IPv4-mapped IPv6 address (::ffff:127.0.0.1) into plain IPv4.
+    // `to_canonical` turns an IPv4-mapped address (::ffff:127.0.0.1) into plain IPv4.
     let scope = match addr.ip().to_canonical() {
         ip if ip.is_loopback() => "loopback: this machine only",
         ip if ip.is_unspecified() => "unspecified: every interface",
-        IpAddr::V6(v6) if v6.is_unicast_link_local() => "link-local: this network link only",
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => "link-local: this link only",
         _ => "reachable beyond this machine, if routed",
     };
     format!(
@@ -58,7 +59,7 @@ pub struct ResolveError {
 }
 
 impl ResolveError {
-    /// True when the text is not `HOST:PORT` at all (as opposed to a name that found no address).
+    /// True when the text is not `HOST:PORT` at all, rather than a name with no address.
     pub fn is_malformed(&self) -> bool {
         self.source.kind() == io::ErrorKind::InvalidInput
     }
@@ -94,7 +95,7 @@ mod tests {
 
     #[test]
     fn localhost_resolves_to_loopback_only() {
-        // RFC 6761 section 6.3: "localhost" names loopback addresses. Some systems list ::1 too.
+        // RFC 6761 section 6.3: "localhost" names loopback addresses (some add ::1).
         let addrs = resolve("localhost:7878").expect("localhost resolves");
         assert!(
             addrs

@@ -1,22 +1,25 @@
-//! Network byte order: multi-byte numbers travel most significant byte first (big-endian).
+//! Network byte order: multi-byte numbers travel most significant byte first, big-endian.
 
 use std::net::SocketAddrV4;
 
 // ANCHOR: wire_bytes
-/// An IPv4 socket address as six bytes in network byte order (big-endian): the four address bytes,
-/// then the port's two. In a packet the two parts travel apart, the address in the IP header and
-/// the port in the TCP or UDP header; protocols that carry an address inside a message, such as
-/// SOCKS5 (RFC 1928, section 4), put them side by side like this.
+/// An IPv4 socket address as six bytes in network byte order (big-endian): the four
+/// address bytes, then the port's two. In a packet the two parts travel apart, the
+/// address in the IP header and the port in the TCP or UDP header; protocols that carry
+/// an address inside a message, such as SOCKS5 (RFC 1928, section 4), put them side by
+/// side like this.
 pub fn wire_bytes(addr: SocketAddrV4) -> [u8; 6] {
-    let [a, b, c, d] = addr.ip().octets(); // already network order: 127.0.0.1 -> 7f 00 00 01
+    // octets() is already in network order: 127.0.0.1 -> 7f 00 00 01.
+    let [a, b, c, d] = addr.ip().octets();
     let [hi, lo] = addr.port().to_be_bytes(); // 8080 = 0x1f90 -> 1f 90
     [a, b, c, d, hi, lo]
 }
 // ANCHOR_END: wire_bytes
 
 // ANCHOR: misread
-/// What a program gets if it reads a big-endian port with this machine's native order: the classic
-/// bug in C code that forgets `ntohs`. On a little-endian machine, port 8080 reads back as 36895.
+/// What a program gets if it reads a big-endian port with this machine's native order:
+/// the classic bug in C code that forgets `ntohs`. On a little-endian machine, port 8080
+/// reads back as 36895.
 pub fn misread_port(port: u16) -> u16 {
     u16::from_ne_bytes(port.to_be_bytes())
 }

@@ -6,7 +6,8 @@
 //! - [`byte_order`]: how numbers travel on the wire (network byte order).
 //! - [`lifecycle`]: socket, bind, listen, accept / connect, read/write, shutdown, close.
 //! - [`options`]: what `std::net` sets for you, and what needs `socket2`.
-//! - [`errors`]: the errors you will meet, provoked on purpose, and how to tell them apart.
+//! - [`errors`]: the errors you will meet, provoked on purpose, and how to tell them
+//!   apart.
 
 pub mod address;
 pub mod byte_order;

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! In Rust, `TcpListener::bind` does socket + bind + listen, `TcpStream::connect` does
-//! socket + connect, and dropping a socket closes it.
+//! socket + connect, and dropping the last handle to a socket closes it.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -14,15 +14,18 @@ use std::time::Duration;
 
 use crate::errors::{SocketError, failed};
 
-/// No step of the walk may block longer than this: on loopback every step takes microseconds.
+/// No step of the walk may block longer than this; on loopback each takes microseconds.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens a listener on `bind_to`, connects a client to it, sends one line through, closes the
-/// connection in order, and writes one line per step to `out`.
+/// What the client sends.
+pub const MESSAGE: &[u8] = b"hello\n";
+
+/// Opens a listener on `bind_to`, connects a client to it, sends one line through, closes
+/// the connection in order, and writes one line per step to `out`.
 pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError> {
     // ANCHOR: say
     let mut say = |step: &str, what: String| {
-        // If stdout is gone there is no one to tell; the walk itself still matters to the caller.
+        // If stdout is gone, no one is told; the walk itself still matters to the caller.
         let _ = writeln!(out, "{step:<24}{what}");
     };
     // ANCHOR_END: say
@@ -52,7 +55,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError>
     // ANCHOR_END: connect
 
     // ANCHOR: accept
-    // accept() hands out a *new* socket for this one connection; the listener keeps listening.
+    // accept() hands out a *new* socket for this connection; the listener listens on.
     let (mut server, peer) = listener.accept().map_err(failed("accept"))?;
     let server_local = server
         .local_addr()
@@ -65,15 +68,22 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError>
         .map_err(failed("set a read timeout"))?;
 
     // ANCHOR: exchange
-    client.write_all(b"hello\n").map_err(failed("write"))?;
-    say("write", "client wrote 6 bytes: \"hello\\n\"".into());
+    client.write_all(MESSAGE).map_err(failed("write"))?;
+    let text = String::from_utf8_lossy(MESSAGE);
+    say(
+        "write",
+        format!("client wrote {} bytes: {text:?}", MESSAGE.len()),
+    );
 
-    let mut buf = [0u8; 1024];
-    // read() waits for data, then returns *up to* buf.len() bytes: whatever has arrived, at
-    // least one (0 only at end of stream).
-    let n = server.read(&mut buf).map_err(failed("read"))?;
-    let text = String::from_utf8_lossy(&buf[..n]);
-    say("read", format!("server read {n} bytes: {text:?}"));
+    // One read() returns what has arrived so far: at least 1 byte, maybe fewer than were
+    // sent. read_exact() reads until the buffer is full, or fails if the stream ends.
+    let mut buf = [0u8; MESSAGE.len()];
+    server.read_exact(&mut buf).map_err(failed("read"))?;
+    let text = String::from_utf8_lossy(&buf);
+    say(
+        "read_exact",
+        format!("server read {} bytes: {text:?}", buf.len()),
+    );
     // ANCHOR_END: exchange
 
     // ANCHOR: shutdown
@@ -94,7 +104,8 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError>
     // ANCHOR_END: shutdown
 
     // ANCHOR: close
-    // Drop closes each socket (close() on Unix, closesocket() on Windows).
+    // Dropping a handle closes it (close() on Unix, closesocket() on Windows). The socket
+    // itself closes with its last handle: a try_clone() of `client` would keep it open.
     drop(server);
     drop(client);
     drop(listener);
@@ -106,7 +117,7 @@ pub fn walk(bind_to: SocketAddr, out: &mut dyn Write) -> Result<(), SocketError>
 // ANCHOR: reachable
 /// Where a client should connect to reach a listener bound to `addr`: the same port, and
 /// loopback if the listener is on the unspecified address. 0.0.0.0 and [::] mean "every
-/// interface"; as a destination, Linux and macOS quietly treat them as loopback, Windows refuses.
+/// interface"; as a destination, Linux and macOS treat them as loopback, Windows refuses.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -138,6 +149,41 @@ mod tests {
         ] {
             assert!(out.contains(step), "missing {step:?} in:\n{out}");
         }
+    }
+
+    /// A connected client and the server side of its connection.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        server
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("timeout");
+        (client, server)
+    }
+
+    #[test]
+    fn a_clone_keeps_the_connection_open_after_a_drop() {
+        let (client, mut server) = pair();
+        let clone = client.try_clone().expect("a second handle");
+        drop(client);
+        // The clone still holds the socket: no FIN was sent, so the read times out.
+        let err = server
+            .read(&mut [0u8; 8])
+            .expect_err("no end of stream yet");
+        assert!(crate::errors::is_timeout(&err), "{err:?}");
+        drop(clone);
+        assert_eq!(server.read(&mut [0u8; 8]).expect("end of stream"), 0);
+    }
+
+    #[test]
+    fn shutdown_acts_on_the_connection_whatever_other_handles_exist() {
+        let (client, mut server) = pair();
+        let clone = client.try_clone().expect("a second handle");
+        client.shutdown(Shutdown::Write).expect("shutdown");
+        assert_eq!(server.read(&mut [0u8; 8]).expect("end of stream"), 0);
+        // The clone cannot write either: the connection's sending half is shut.
+        assert!((&clone).write_all(b"x").is_err());
     }
 
     #[test]

@@ -35,7 +35,8 @@ enum Command {
         /// An IPv4 address and port, such as 127.0.0.1:8080.
         addr: String,
     },
-    /// Walk through a connection's life: bind, listen, connect, accept, write, read, shutdown, close.
+    /// Walk through a connection's life: bind, listen, connect, accept, write, read,
+    /// shutdown, close.
     #[command(after_help = "Example: cargo run -p sockets -- walk --addr 127.0.0.1:0")]
     Walk {
         /// Where the listener binds. Port 0 lets the OS choose a free port.
@@ -71,9 +72,14 @@ enum Provocation {
     WouldBlock,
     /// Read from a connection the peer aborted with a reset.
     Reset,
+    /// Write to a connection the peer has closed.
+    BrokenPipe,
     /// Bind a privileged port (below 1024).
     PermissionDenied,
 }
+
+/// Error messages and hints are wrapped to fit a terminal.
+const WIDTH: usize = 80;
 
 // ANCHOR: main
 fn main() -> ExitCode {
@@ -81,9 +87,9 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", errors::wrap("error", &format!("{err:#}"), WIDTH));
             if let Some(hint) = hint_for(&err) {
-                eprintln!("hint: {hint}");
+                eprintln!("{}", errors::wrap("hint", hint, WIDTH));
             }
             ExitCode::FAILURE
         }
@@ -148,6 +154,7 @@ fn run(command: Command) -> Result<()> {
                 Provocation::TimedOut => errors::provoke_timed_out,
                 Provocation::WouldBlock => errors::provoke_would_block,
                 Provocation::Reset => errors::provoke_reset,
+                Provocation::BrokenPipe => errors::provoke_broken_pipe,
                 Provocation::PermissionDenied => errors::provoke_permission_denied,
             };
             provoke(&mut |line| {
@@ -208,7 +215,7 @@ fn show_options(addr: &str, out: &mut dyn Write) -> Result<()> {
         .with_context(|| format!("could not build a tuned listener on {tuned_at}"))?;
     writeln!(
         out,
-        "socket2 listener on {}, asked for a 32768-byte receive buffer and backlog 16:",
+        "socket2 listener on {}, backlog 16, SO_RCVBUF set to 32768:",
         tuned.local_addr()?
     )?;
     write!(
@@ -225,15 +232,17 @@ fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|cause| {
         if let Some(resolve) = cause.downcast_ref::<ResolveError>() {
             return Some(if resolve.is_malformed() {
-                "write the address as HOST:PORT, for example 127.0.0.1:7878, [::1]:7878 or localhost:7878"
+                "write the address as HOST:PORT, for example 127.0.0.1:7878, [::1]:7878 \
+                 or localhost:7878"
             } else {
-                "check the spelling of the name, and that this machine can reach its DNS server (names in /etc/hosts resolve offline)"
+                "check the spelling of the name; if it is right, check this machine's \
+                 network and DNS setup (names in /etc/hosts resolve without DNS)"
             });
         }
         if cause.is::<AddrParseError>() {
             return Some("write an IPv4 address and a port, for example 127.0.0.1:8080");
         }
-        cause.downcast_ref::<io::Error>().and_then(|io| errors::hint(io.kind()))
+        cause.downcast_ref::<io::Error>().and_then(errors::hint)
     })
 }
 // ANCHOR_END: hint_for

@@ -11,9 +11,20 @@ fn sockets() -> Command {
     Command::cargo_bin("sockets").expect("the sockets binary is built")
 }
 
+/// The widest line the program prints: errors and hints are wrapped to fit a terminal.
+const WIDTH: usize = 80;
+
 fn expect_failure(args: &[&str], error: &str, hint: &str) {
-    course_testkit::cli::expect_failure(sockets(), args, error, hint)
+    let assert = course_testkit::cli::expect_failure(sockets(), args, error, hint)
         .stderr(predicate::str::starts_with("error: could not "));
+    let output = assert.get_output();
+    for line in String::from_utf8_lossy(&output.stderr).lines() {
+        assert!(
+            line.chars().count() <= WIDTH,
+            "`sockets {}` printed a line wider than {WIDTH} columns:\n{line}",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]
@@ -102,7 +113,7 @@ fn an_address_this_machine_lacks_is_reported() {
     expect_failure(
         &["walk", "--addr", "192.0.2.1:0"],
         "192.0.2.1",
-        "this machine has no such IP address",
+        "if binding: this machine has no such IP address",
     );
 }
 
@@ -162,7 +173,7 @@ fn each_provoked_error_is_the_one_announced() {
         (
             "not-available",
             "bind 192.0.2.1:0",
-            "this machine has no such IP address",
+            "if binding: this machine has no such IP address",
         ),
         (
             "timed-out",
@@ -173,7 +184,12 @@ fn each_provoked_error_is_the_one_announced() {
         (
             "reset",
             "Connection reset by peer",
-            "the peer closed the connection abruptly",
+            "the peer aborted the connection (RST)",
+        ),
+        (
+            "broken-pipe",
+            "could not write again: Broken pipe",
+            "the peer closed the connection and reads no more",
         ),
     ] {
         expect_failure(&["provoke", which], error, hint);
@@ -191,6 +207,48 @@ fn the_walk_works_on_ipv4_and_ipv6_loopback_and_the_unspecified_address() {
                 "server read 0 bytes: end of stream",
             ));
     }
+}
+
+#[test]
+fn the_options_of_an_ipv6_socket_line_up() {
+    let assert = sockets()
+        .args(["options", "--addr", "[::1]:0"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let hops = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("IPV6_UNICAST_HOPS"))
+        .unwrap_or_else(|| panic!("no IPV6_UNICAST_HOPS line in:\n{stdout}"));
+    // Where a setting's value starts: after the name and the two or more spaces that follow it.
+    let column = |line: &str| {
+        let name_end = 2 + line[2..].find("  ").unwrap_or(line.len() - 2);
+        line.len() - line[name_end..].trim_start().len()
+    };
+    for line in stdout.lines().filter(|l| l.starts_with("  ")) {
+        assert_eq!(
+            column(line),
+            column(hops),
+            "values do not line up:\n{stdout}"
+        );
+    }
+    assert!(hops.contains("IPV6_UNICAST_HOPS  "), "{hops}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn running_out_of_file_descriptors_is_reported() {
+    // With at most 5 descriptors (stdin, stdout, stderr and two more), the walk's listener and
+    // client fit, but the socket that accept() makes does not: EMFILE.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n 5 && exec \"$0\" \"$@\""])
+        .arg(assert_cmd::cargo::cargo_bin("sockets"));
+    course_testkit::cli::expect_failure(
+        cmd,
+        &["walk"],
+        "Too many open files",
+        "this process has as many files and sockets open as it may",
+    );
 }
 
 fn is_root() -> bool {
