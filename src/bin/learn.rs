@@ -312,7 +312,10 @@ fn watch(root: &Path) -> Result<()> {
                     tally.ran
                 );
             } else {
-                println!("{}: your code does not compile yet (above).", exercise.name());
+                println!(
+                    "{}: your code does not compile yet (above).",
+                    exercise.name()
+                );
             }
             println!(
                 "Watching {}: save it to check again. Hint: {}",
