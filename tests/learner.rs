@@ -378,6 +378,16 @@ impl Lines {
     }
 }
 
+/// Starts `cargo watch-exercises` in `dir`, with its output read line by line.
+fn watch(dir: &Path) -> (Reaped, Lines) {
+    let mut child = learn(dir, "watch")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the learner's tool starts");
+    let lines = Lines::of(&mut child);
+    (Reaped(child), lines)
+}
+
 /// Kills the child on drop, so a failing test leaves nothing running.
 struct Reaped(std::process::Child);
 
@@ -423,13 +433,7 @@ fn progress_and_watch_follow_a_learner_from_one_exercise_to_the_next() {
     );
 
     // Watch skips the solved exercises, reports the unsolved one, and waits for a save.
-    let mut watch = Reaped(
-        learn(&scratch.dir, "watch")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("watch"),
-    );
-    let mut lines = Lines::of(&mut watch.0);
+    let (mut watch, mut lines) = watch(&scratch.dir);
     lines.wait_for("tcp exercise 2: 8 of 9 checks pass.");
     lines.wait_for("Ctrl-C to leave.");
     assert!(
@@ -454,13 +458,7 @@ fn watch_leaves_cleanly_on_ctrl_c() {
     let scratch = Scratch::take();
     let cut = root().join("lessons/tcp/tests/wrong/ex1_netstring.cut_dependent.rs");
     scratch.place("tcp", &cut);
-    let mut watch = Reaped(
-        learn(&scratch.dir, "watch")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("watch"),
-    );
-    let mut lines = Lines::of(&mut watch.0);
+    let (mut watch, mut lines) = watch(&scratch.dir);
     lines.wait_for("Ctrl-C to leave.");
     let sent = Command::new("kill")
         .args(["-INT", &watch.0.id().to_string()])

@@ -538,21 +538,23 @@ mod tests {
         assert!(text.contains("testkit/src/exercise.rs:"), "{text}");
     }
 
+    /// A check that connects to `serve` and fails with whatever it reads.
+    fn greet(serve: Serve) -> CheckResult {
+        given("hello", "hello back");
+        let addr = start_server(serve);
+        let mut client = crate::net::connect(addr).or_else(got)?;
+        match crate::net::read_until_close(&mut client, 64) {
+            Ok(bytes) => got(crate::net::show_bytes(&bytes)),
+            Err(e) => got(e),
+        }
+    }
+
     #[test]
     fn a_server_that_panics_is_named_as_the_cause() {
         fn serve(_: TcpListener) -> std::io::Result<()> {
             panic!("not serving")
         }
-        let outcome = run(|| {
-            given("hello", "hello back");
-            let addr = start_server(serve);
-            let mut client = crate::net::connect(addr).or_else(got)?;
-            match crate::net::read_until_close(&mut client, 64) {
-                Ok(bytes) => got(crate::net::show_bytes(&bytes)),
-                Err(e) => got(e),
-            }
-        });
-        let text = report(&outcome);
+        let text = report(&run(move || greet(serve)));
         assert!(
             text.contains("got:       your server panicked: not serving"),
             "{text}"
@@ -565,16 +567,7 @@ mod tests {
         fn serve(_: TcpListener) -> std::io::Result<()> {
             Err(std::io::Error::other("gave up"))
         }
-        let outcome = run(|| {
-            given("hello", "hello back");
-            let addr = start_server(serve);
-            let mut client = crate::net::connect(addr).or_else(got)?;
-            match crate::net::read_until_close(&mut client, 64) {
-                Ok(bytes) => got(crate::net::show_bytes(&bytes)),
-                Err(e) => got(e),
-            }
-        });
-        let text = report(&outcome);
+        let text = report(&run(move || greet(serve)));
         assert!(
             text.contains("your server returned an error: gave up"),
             "{text}"
