@@ -1,13 +1,18 @@
 //! Exercise 1: A netstring codec.
 //!
-//! A netstring frames a message with its length in decimal ASCII digits, a colon, the message,
-//! and a comma: `hello` is `5:hello,` and the empty message is `0:,`.
+//! A netstring frames a message with its length in decimal ASCII digits, a colon, the
+//! message, and a comma: `hello` is `5:hello,` and the empty message is `0:,`. The length
+//! has no leading zeros (`05:` is malformed), and only the first colon ends it: the
+//! message may hold any byte.
 //!
 //! - `encode` turns a message into its netstring.
-//! - `Decoder` takes bytes in whatever pieces they arrive (`push`) and hands out complete messages
-//!   (`next_message`): `Ok(Some(message))`, `Ok(None)` when it needs more bytes, or an error for a
-//!   malformed netstring or one whose announced length is over `max` (report that as soon as the
-//!   length is known, before the message arrives). Never panic on bad input.
+//! - `Decoder` takes bytes in whatever pieces they arrive (`push`) and hands out complete
+//!   messages (`next_message`): `Ok(Some(message))`, `Ok(None)` when it needs more bytes,
+//!   or an error for a malformed netstring or one whose announced length is over `max`
+//!   (report that as soon as the length is known, before the message arrives). Never
+//!   panic on bad input. The answers must not depend on how the stream was cut into
+//!   pieces. Decoding many tiny netstrings should take time in proportion to their number
+//!   (the chapter's hint says why).
 //!
 //! Check your work: `cargo exercise tcp ex1`.
 

@@ -20,8 +20,8 @@ pub fn encode(message: &[u8]) -> Vec<u8> {
 pub struct Decoder {
     pub max: usize,
     buffer: Vec<u8>,
-    /// Where the next netstring starts in `buffer`: bytes before it are decoded already. They
-    /// are dropped once per `push`, not once per message, so decoding stays linear.
+    /// Where the next netstring starts in `buffer`: bytes before it are decoded already.
+    /// They are dropped once per `push`, not once per message, so decoding stays linear.
     start: usize,
 }
 
@@ -66,7 +66,8 @@ impl Decoder {
         if colon == 0 {
             return Err(NetstringError::Malformed);
         }
-        // `len <= max` and the message is in memory only once it all arrived, so this fits.
+        // `len <= max` and the message is in memory only once it all arrived, so this
+        // fits.
         let comma = colon + 1 + len;
         let Some(&after) = rest.get(comma) else {
             return Ok(None);

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 // ANCHOR: solution
-/// The longest line a client may send; longer ones end the connection, so memory stays bounded.
+/// The longest line a client may send; longer ones end the connection, so memory stays
+/// bounded.
 const MAX_LINE: u64 = 64 * 1024;
 /// At most this many clients at once, so threads (and their memory) stay bounded.
 const MAX_CLIENTS: usize = 64;
@@ -48,18 +49,20 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 
 fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_read_timeout(Some(IDLE))?;
-    // `shutdown` or dropping both handles closes the connection; `writer` is a second handle to
-    // the same socket, and both are dropped when this function returns.
+    // `shutdown` or dropping both handles closes the connection; `writer` is a second
+    // handle to the same socket, and both are dropped when this function returns.
     let mut writer = stream.try_clone()?;
     // BufReader collects bytes until a whole line is there, however they arrive.
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
     loop {
         line.clear();
-        // read_until returns 0 at end of stream; a line without `\n` only comes just before it.
+        // read_until returns 0 at end of stream; a line without `\n` only comes just
+        // before it.
         let n = (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line)?;
         if n == 0 || !line.ends_with(b"\n") {
-            return Ok(()); // end of stream, or a line too long: returning closes the connection
+            // End of stream, or a line too long: returning closes the connection.
+            return Ok(());
         }
         writer.write_all(&line)?;
     }

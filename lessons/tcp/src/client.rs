@@ -40,9 +40,9 @@ fn failed(step: impl Into<String>) -> impl FnOnce(io::Error) -> ClientError {
 }
 
 // ANCHOR: exchange
-/// Sends `message` to the first of `addrs` that accepts a connection and returns everything the
-/// server sends back until it closes. Every step waits at most `timeout`; a reply longer than
-/// `max_reply` bytes is an error.
+/// Sends `message` to the first of `addrs` that accepts a connection and returns
+/// everything the server sends back until it closes. Every step waits at most `timeout`;
+/// a reply longer than `max_reply` bytes is an error.
 pub fn exchange(
     addrs: &[SocketAddr],
     message: &[u8],
@@ -57,13 +57,14 @@ pub fn exchange(
         .set_write_timeout(Some(timeout))
         .map_err(failed("set a write timeout"))?;
 
-    // write_all loops until every byte is handed to the OS: one write() may take only part.
+    // write_all loops until every byte is handed to the OS: one write() may take only
+    // part.
     stream
         .write_all(message)
         .map_err(failed(format!("send to {addr}")))?;
-    // Half-close: tell the server we are done sending, so that it can finish and close. If that
-    // fails, the server has already closed or reset the connection; its reply may still be
-    // waiting to be read, so read on and let the read report the failure.
+    // Half-close: tell the server we are done sending, so that it can finish and close.
+    // If that fails, the server has already closed or reset the connection; its reply may
+    // still be waiting to be read, so read on and let the read report the failure.
     let _ = stream.shutdown(Shutdown::Write);
 
     let mut reply = Vec::new();
@@ -96,13 +97,15 @@ pub fn exchange(
 // ANCHOR_END: exchange
 
 // ANCHOR: connect_first
-/// Tries each address in turn (a name such as `localhost` may resolve to `::1` and `127.0.0.1`,
-/// and the server may listen on only one of them); the last error if none accepts.
+/// Tries each address in turn (a name such as `localhost` may resolve to `::1` and
+/// `127.0.0.1`, and the server may listen on only one of them); the last error if none
+/// accepts.
 fn connect_first(
     addrs: &[SocketAddr],
     timeout: Duration,
 ) -> Result<(TcpStream, SocketAddr), ClientError> {
-    let mut last = failed("connect: no address to try")(io::Error::from(ErrorKind::InvalidInput));
+    let none = io::Error::new(ErrorKind::InvalidInput, "no address to try");
+    let mut last = failed("connect")(none);
     for &addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(stream) => return Ok((stream, addr)),
@@ -125,8 +128,9 @@ pub enum Framing {
 }
 
 // ANCHOR: request
-/// The `client` subcommand: resolves `target`, sends `message` framed as `framing`, and prints
-/// the reply on `out`. If the exchange fails midway, what did arrive is printed first.
+/// The `client` subcommand: resolves `target`, sends `message` framed as `framing`, and
+/// prints the reply on `out`. If the exchange fails midway, what did arrive is printed
+/// first.
 pub fn request(
     target: &str,
     message: &str,
@@ -150,9 +154,9 @@ pub fn request(
     if reply.is_empty() {
         bail!(NoReply);
     }
-    // The lines server answers a bad line in the same stream as its echoes (in-band): a reply
-    // that is not our line and starts with `error: ` is a refusal. An echo of a line that itself
-    // starts with `error: ` is still an echo.
+    // The lines server answers a bad line in the same stream as its echoes (in-band): a
+    // reply that is not our line and starts with `error: ` is a refusal. An echo of a
+    // line that itself starts with `error: ` is still an echo.
     if framing == Framing::Line && reply != sent {
         let text = String::from_utf8_lossy(&reply);
         if let Some(why) = text.strip_prefix("error: ") {
@@ -213,19 +217,25 @@ fn unframe(reply: &[u8]) -> Result<Vec<u8>> {
 /// What to try next after a client error: the first error in the chain that has a hint.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     if err.is::<NoReply>() {
-        return Some("it may have too many clients, or have refused the request: look at its log");
+        return Some(
+            "it may have too many clients, or have refused the request: \
+             look at its log",
+        );
     }
     if err.is::<RefusedLine>() {
         return Some(
-            "send a shorter line of UTF-8 text, or start the server with a larger --max-line",
+            "send a shorter line of UTF-8 text, \
+             or start the server with a larger --max-line",
         );
     }
     err.chain().find_map(|cause| {
         if let Some(resolve) = cause.downcast_ref::<crate::ResolveError>() {
             return Some(if resolve.source.kind() == ErrorKind::InvalidInput {
-                "write the address as HOST:PORT, for example 127.0.0.1:7878 or localhost:7878"
+                "write the address as HOST:PORT, \
+                 for example 127.0.0.1:7878 or localhost:7878"
             } else {
-                "check the spelling of the name, and that this machine can reach its DNS server\n\
+                "check the spelling of the name, \
+                 and that this machine can reach its DNS server\n\
                  (names in /etc/hosts, such as localhost, resolve offline)"
             });
         }
@@ -238,8 +248,8 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
                 "the server did not answer in time: is it busy, or is something dropping\n\
                  the packets?"
             }
-            // A reset can surface at any step: as a reset while reading, a broken pipe while
-            // writing, or "not connected" when it arrived before our shutdown.
+            // A reset can surface at any step: as a reset while reading, a broken pipe
+            // while writing, or "not connected" when it arrived before our shutdown.
             ErrorKind::ConnectionReset
             | ErrorKind::ConnectionAborted
             | ErrorKind::BrokenPipe

@@ -11,9 +11,10 @@ use socket2::{Domain, Socket, Type};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // ANCHOR: refused_vs_timeout
-/// A closed port answers at once with RST: *refused*. A destination that never answers leaves the
-/// SYN unacknowledged until `connect_timeout` gives up: *timed out*. Without a timeout, the OS
-/// would retry the SYN for about two minutes (Linux: `net.ipv4.tcp_syn_retries`).
+/// A closed port answers at once with RST: *refused*. A destination that never answers
+/// leaves the SYN unacknowledged until `connect_timeout` gives up: *timed out*. Without a
+/// timeout, the OS would retry the SYN for about two minutes (Linux:
+/// `net.ipv4.tcp_syn_retries`).
 pub fn refused_vs_timeout(out: &mut dyn Write) -> io::Result<()> {
     let closed = {
         let probe = TcpListener::bind("127.0.0.1:0")?;
@@ -31,7 +32,7 @@ fn report(out: &mut dyn Write, what: &str, addr: SocketAddr) -> io::Result<()> {
         Ok(_) => writeln!(out, "{what}: connected (unexpectedly)"),
         Err(e) => writeln!(
             out,
-            "{what}: {:?} after {:.1?}: {e}",
+            "{what}: {:?} after {:.1?}\n  {e}",
             e.kind(),
             started.elapsed()
         ),
@@ -62,9 +63,9 @@ fn silent_listener() -> io::Result<(SocketAddr, (Socket, Vec<TcpStream>))> {
 }
 
 // ANCHOR: time_wait
-/// The side that closes first keeps the connection in TIME-WAIT for a while (Linux: 60 s). A
-/// server that closed first and restarts finds its port still taken, unless it sets
-/// `SO_REUSEADDR` (which `TcpListener::bind` does on Unix).
+/// The side that closes first keeps the connection in TIME-WAIT for a while (RFC 9293:
+/// 4 minutes; Linux: 60 seconds). A server that closed first and restarts finds its port
+/// still taken, unless it sets `SO_REUSEADDR` (which `TcpListener::bind` does on Unix).
 pub fn time_wait(out: &mut dyn Write) -> io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
@@ -88,8 +89,8 @@ pub fn time_wait(out: &mut dyn Write) -> io::Result<()> {
             "without SO_REUSEADDR"
         };
         match result {
-            Ok(()) => writeln!(out, "listening on {addr} again {how}: works")?,
-            Err(e) => writeln!(out, "listening on {addr} again {how}: {e}")?,
+            Ok(()) => writeln!(out, "listening there again {how}: works")?,
+            Err(e) => writeln!(out, "listening there again {how}: {e}")?,
         }
     }
     Ok(())

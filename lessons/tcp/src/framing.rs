@@ -36,14 +36,16 @@ impl fmt::Display for FrameError {
 impl std::error::Error for FrameError {}
 
 // ANCHOR: decoder
-/// A sans-IO decoder: push the bytes you read, in whatever pieces they came, and pull complete
-/// messages out. The server is written against this trait, so each mode only chooses a decoder.
+/// A sans-IO decoder: push the bytes you read, in whatever pieces they came, and pull
+/// complete messages out. The server is written against this trait, so each mode only
+/// chooses a decoder.
 pub trait Decoder {
     /// Adds bytes just read from the stream.
     fn push(&mut self, bytes: &[u8]);
 
-    /// The next complete message, `Ok(None)` if more bytes are needed, or an error if the stream
-    /// cannot be framed. Call it until it returns `Ok(None)`: one read may bring several messages.
+    /// The next complete message, `Ok(None)` if more bytes are needed, or an error if the
+    /// stream cannot be framed. Call it until it returns `Ok(None)`: one read may bring
+    /// several messages.
     fn next_message(&mut self) -> Result<Option<Vec<u8>>, FrameError>;
 
     /// How many bytes of an unfinished message are buffered.
@@ -58,10 +60,11 @@ pub trait Decoder {
     }
 }
 
-/// Bytes pushed but not yet decoded. Decoding a message only moves `start` forward; the decoded
-/// bytes are dropped in `push`, and only once they are at least as many as the bytes kept, so each
-/// byte is moved at most once on average. (Dropping them after every message would move the rest
-/// of the buffer once per message: quadratic in the number of small messages per read.)
+/// Bytes pushed but not yet decoded. Decoding a message only moves `start` forward; the
+/// decoded bytes are dropped in `push`, and only once they are at least as many as the
+/// bytes kept, so each byte is moved at most once on average. (Dropping them after every
+/// message would move the rest of the buffer once per message: quadratic in the number of
+/// small messages per read.)
 #[derive(Debug, Default)]
 struct Pending {
     bytes: Vec<u8>,
@@ -90,18 +93,20 @@ impl Pending {
 // ANCHOR_END: decoder
 
 // ANCHOR: lines
-/// Splits a byte stream into lines ending in `\n`. A line's message excludes the `\n` (and a `\r`
-/// before it, so `\r\n` works too).
+/// Splits a byte stream into lines ending in `\n`. A line's message excludes the `\n`
+/// (and a `\r` before it, so `\r\n` works too).
 #[derive(Debug)]
 pub struct LineDecoder {
     pending: Pending,
     max_line: usize,
-    /// How many bytes of `pending.rest()` are known to hold no `\n`: each byte is searched once.
+    /// How many bytes of `pending.rest()` are known to hold no `\n`: each byte is
+    /// searched once.
     scanned: usize,
 }
 
 impl LineDecoder {
-    /// A decoder that refuses lines longer than `max_line` bytes (without the line ending).
+    /// A decoder that refuses lines longer than `max_line` bytes (without the line
+    /// ending).
     pub fn new(max_line: usize) -> Self {
         LineDecoder {
             pending: Pending::default(),
@@ -180,7 +185,8 @@ impl Decoder for FrameDecoder {
         self.pending.push(bytes);
     }
 
-    /// Refuses a frame as soon as its prefix announces too much, before its bytes are even read.
+    /// Refuses a frame as soon as its prefix announces too much, before its bytes are
+    /// even read.
     fn next_message(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
         let rest = self.pending.rest();
         let Some(prefix) = rest.first_chunk::<PREFIX_LEN>() else {
@@ -207,8 +213,8 @@ impl Decoder for FrameDecoder {
 // ANCHOR_END: length_prefixed
 
 // ANCHOR: raw
-/// No framing at all: every read is a "message" of whatever bytes it brought. The echo server's
-/// raw mode uses it to echo bytes as they arrive.
+/// No framing at all: every read is a "message" of whatever bytes it brought. The echo
+/// server's raw mode uses it to echo bytes as they arrive.
 #[derive(Debug, Default)]
 pub struct RawDecoder {
     pending: Vec<u8>,

@@ -46,7 +46,8 @@ enum Command {
         #[arg(long, default_value = "64K", value_parser = tcp::bulk::parse_size)]
         buffer: usize,
     },
-    /// Time small request/reply exchanges with Nagle's algorithm on, then off (TCP_NODELAY).
+    /// Time small request/reply exchanges: two writes with Nagle's algorithm on, then off
+    /// (TCP_NODELAY), then one vectored write.
     #[command(after_help = "Example: cargo run -p tcp -- nagle --exchanges 20")]
     Nagle {
         /// How many request/reply round trips to time, each way.
@@ -170,12 +171,18 @@ fn run(command: Command) -> Result<()> {
             let mut out = io::stdout().lock();
             writeln!(
                 out,
-                "{exchanges} request/reply exchanges, each request sent in two small writes:"
+                "{exchanges} request/reply exchanges, each request a 2-byte header and a \
+                 2-byte body:"
             )?;
-            for (label, nodelay) in [("Nagle on (the default)", false), ("TCP_NODELAY on", true)] {
-                let each = tcp::nagle::average_round_trip(nodelay, exchanges)
+            use tcp::nagle::Sending;
+            for (label, sending) in [
+                ("two writes, Nagle on (the default)", Sending::TwoWrites),
+                ("two writes, TCP_NODELAY on", Sending::TwoWritesNoDelay),
+                ("one write_vectored, Nagle on", Sending::OneVectoredWrite),
+            ] {
+                let each = tcp::nagle::average_round_trip(sending, exchanges)
                     .with_context(|| format!("the exchange with {label} failed"))?;
-                writeln!(out, "  {label:<24}{each:.1?} per exchange")?;
+                writeln!(out, "  {label:<36}{each:.1?} per exchange")?;
             }
             Ok(())
         }
@@ -245,8 +252,8 @@ fn run(command: Command) -> Result<()> {
 // ANCHOR: serve
 fn serve(addr: &str, config: Config) -> Result<()> {
     let bind_to = tcp::resolve(addr)?[0];
-    let listener =
-        TcpListener::bind(bind_to).with_context(|| format!("could not listen on {bind_to}"))?;
+    let listening = TcpListener::bind(bind_to);
+    let listener = listening.with_context(|| format!("could not listen on {bind_to}"))?;
     let shutdown = Shutdown::new();
     let on_signal = shutdown.clone();
     // Ctrl-C (SIGINT) and, with the `termination` feature, SIGTERM and SIGHUP.

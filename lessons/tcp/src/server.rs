@@ -15,8 +15,10 @@
 //! The server logs one line on stderr for each client it drops or turns away, and nothing for
 //! clients that behave.
 //!
-//! Every client costs bounded time and memory: see [`Config`]. One client's failure never stops
-//! the server.
+//! Each client's time and memory are bounded (see [`Config`]), and so is the number of clients
+//! served at once. That is not the same as "no client can lock others out": `max_clients`
+//! clients that behave well enough hold every slot until their lifetime ends. One client's
+//! failure never stops the server.
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -74,6 +76,7 @@ impl Default for Config {
     }
 }
 
+// ANCHOR: mode
 impl Mode {
     /// The decoder that finds this mode's messages in the byte stream.
     fn decoder(self, max_message: usize) -> Box<dyn Decoder + Send> {
@@ -89,7 +92,9 @@ impl Mode {
         match self {
             Mode::Raw => out.extend_from_slice(message),
             Mode::Lines => {
-                std::str::from_utf8(message).map_err(|_| "line is not valid UTF-8".to_string())?;
+                if std::str::from_utf8(message).is_err() {
+                    return Err("line is not valid UTF-8".to_string());
+                }
                 out.extend_from_slice(message);
                 out.push(b'\n');
             }
@@ -98,19 +103,22 @@ impl Mode {
         Ok(())
     }
 
-    /// Whether the protocol can carry an error message (lines can; raw bytes and frames cannot).
+    /// Whether the protocol can carry an error message (lines can; raw bytes and frames
+    /// cannot).
     fn can_explain(self) -> bool {
         self == Mode::Lines
     }
 }
+// ANCHOR_END: mode
 
 /// The open connections, so that shutdown can close them and wake their threads. Keyed by a
 /// number of the server's own: a peer address can come back once its connection is gone.
 type Clients = Arc<Mutex<HashMap<u64, TcpStream>>>;
 
 // ANCHOR: run
-/// Serves clients on `listener` until `shutdown` is triggered, then closes every connection, waits
-/// for the client threads and returns. Logs one line per event on stderr.
+/// Serves clients on `listener` until `shutdown` is triggered, then closes every
+/// connection, waits for the client threads and returns. Logs one line per event on
+/// stderr.
 pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
     let local = listener.local_addr()?;
     shutdown.wake_by_connecting_to(crate::reachable(local));
@@ -161,8 +169,9 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
 // ANCHOR_END: run
 
 // ANCHOR: spawn_client
-/// Registers the client, so that shutdown can reach its connection, and serves it on a thread of
-/// its own. A client that cannot be registered, or given a thread, is closed at once.
+/// Registers the client, so that shutdown can reach its connection, and serves it on a
+/// thread of its own. A client that cannot be registered, or given a thread, is closed at
+/// once.
 fn spawn_client(
     id: u64,
     stream: TcpStream,
@@ -175,7 +184,8 @@ fn spawn_client(
     std::thread::Builder::new()
         .name(format!("client {peer}"))
         .spawn(move || {
-            let _registered = registered; // unregistered when the thread ends, even by a panic
+            // Unregistered when the thread ends, even by a panic.
+            let _registered = registered;
             // Quiet when all goes well; one line when a client is dropped.
             if let Err(e) = serve_client(stream, &config) {
                 eprintln!("{peer}: dropped: {e}");
@@ -207,8 +217,8 @@ impl Drop for Registered {
 // ANCHOR_END: spawn_client
 
 // ANCHOR: serve_client
-/// Serves one client until it closes its side, misbehaves or fails: each read's messages are
-/// answered with one write.
+/// Serves one client until it closes its side, misbehaves or fails: each read's messages
+/// are answered with one write.
 fn serve_client(stream: TcpStream, config: &Config) -> io::Result<()> {
     let mut connection = Connection::new(stream, config)?;
     while let Some(batch) = connection.read_messages()? {
@@ -230,20 +240,22 @@ fn serve_client(stream: TcpStream, config: &Config) -> io::Result<()> {
 // ANCHOR_END: serve_client
 
 // ANCHOR: connection
-/// One client's connection: a socket, the decoder of the server's mode, and the clocks that bound
-/// how long the client may take.
+/// One client's connection: a socket, the decoder of the server's mode, and the clocks
+/// that bound how long the client may take.
 struct Connection {
     stream: TcpStream,
     decoder: Box<dyn Decoder + Send>,
     config: Config,
     opened: Instant,
     last_read: Instant,
-    /// When the message now partly buffered began: it must be whole within `message_timeout`.
+    /// When the message now partly buffered began: it must be whole within
+    /// `message_timeout`.
     message_started: Option<Instant>,
     buf: Vec<u8>,
 }
 
-/// What one read brought: the messages it completed (maybe none), then maybe a framing error.
+/// What one read brought: the messages it completed (maybe none), then maybe a framing
+/// error.
 struct Batch {
     messages: Vec<Vec<u8>>,
     error: Option<FrameError>,
@@ -263,8 +275,8 @@ impl Connection {
         })
     }
 
-    /// Waits for the next read, within whichever limit ends first, and decodes what it brought.
-    /// `Ok(None)` is the end of the stream: the client is done sending.
+    /// Waits for the next read, within whichever limit ends first, and decodes what it
+    /// brought. `Ok(None)` is the end of the stream: the client is done sending.
     fn read_messages(&mut self) -> io::Result<Option<Batch>> {
         let n = loop {
             let wait = self.time_left()?;
@@ -273,7 +285,8 @@ impl Connection {
                 Ok(0) => return Ok(None),
                 Ok(n) => break n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if is_timeout(&e) => continue, // `time_left` says which limit it was
+                // `time_left`, next time round, says which limit it was.
+                Err(e) if is_timeout(&e) => continue,
                 Err(e) => return Err(e),
             }
         };
@@ -293,8 +306,9 @@ impl Connection {
                 }
             }
         }
-        // The message clock runs for the message now partly buffered: it started with this read
-        // if this read also finished a message (or there was none), else earlier.
+        // The message clock runs for the message now partly buffered: it started with
+        // this read if this read also finished a message (or there was none), else
+        // earlier.
         self.message_started = match (self.decoder.buffered(), batch.messages.len()) {
             (0, _) => None,
             (_, 0) => self.message_started.or(Some(Instant::now())),
@@ -303,8 +317,9 @@ impl Connection {
         Ok(Some(batch))
     }
 
-    /// How long the next read may wait: until the first of the three limits runs out (idle since
-    /// the last read, the message under way, the connection's lifetime). An error once one has.
+    /// How long the next read may wait: until the first of the three limits runs out
+    /// (idle since the last read, the message under way, the connection's lifetime). An
+    /// error once one has.
     fn time_left(&self) -> io::Result<Duration> {
         let limits = [
             (
@@ -352,10 +367,10 @@ impl Connection {
         })
     }
 
-    /// Tells a misbehaving client why it is being dropped, where the protocol allows, and returns
-    /// the error to log. Before the close it reads, and discards, what the client still sends,
-    /// for at most a second and 64 KiB: closing with unread input would send a reset, and the
-    /// client could lose the error line.
+    /// Tells a misbehaving client why it is being dropped, where the protocol allows, and
+    /// returns the error to log. Before the close it reads, and discards, what the client
+    /// still sends, for at most a second and 64 KiB: closing with unread input would send
+    /// a reset, and the client could lose the error line.
     fn refuse(&mut self, why: &str) -> io::Error {
         if self.config.mode.can_explain() {
             let _ = self.stream.write_all(format!("error: {why}\n").as_bytes());
@@ -370,8 +385,9 @@ impl Connection {
     }
 
     /// The stream ended: a partial message left in the decoder means the client vanished
-    /// mid-message. Otherwise our side is done too: shutdown sends FIN; the drop closes the
-    /// socket.
+    /// mid-message. Otherwise our side is done too: `shutdown` sends FIN now, whatever
+    /// other handles exist. The socket itself closes when its last handle is dropped: the
+    /// registry's, when the client's thread ends.
     fn finish(self) -> io::Result<()> {
         self.decoder
             .finish()

@@ -29,7 +29,8 @@ impl Shutdown {
         Self::default()
     }
 
-    /// Asks the server to stop: it stops accepting, closes its clients' connections and returns.
+    /// Asks the server to stop: it stops accepting, closes its clients' connections and
+    /// returns.
     pub fn trigger(&self) {
         self.inner.triggered.store(true, Ordering::SeqCst);
         let wake = *self

@@ -38,8 +38,8 @@ fn wait_for_bytes(stream: &TcpStream, n: usize) -> io::Result<()> {
 }
 
 // ANCHOR: coalesce
-/// Three writes, one read: the reader gets all the bytes that have arrived, with no trace of where
-/// one write ended and the next began.
+/// Three writes, one read: the reader gets all the bytes that have arrived, with no trace
+/// of where one write ended and the next began.
 pub fn writes_merge(out: &mut dyn Write) -> io::Result<()> {
     let (mut client, mut server) = pair()?;
     for piece in ["Hel", "lo, ", "world!"] {
@@ -85,8 +85,8 @@ pub fn reads_split(out: &mut dyn Write) -> io::Result<()> {
 // ANCHOR_END: split
 
 // ANCHOR: spin
-/// Ignoring `Ok(0)` turns a read loop into a busy loop: after end of stream every `read` returns 0
-/// at once, forever. This one stops after a million.
+/// Ignoring `Ok(0)` turns a read loop into a busy loop: after end of stream every `read`
+/// returns 0 at once, forever. This one stops after a million.
 pub fn ignoring_eof_spins(out: &mut dyn Write) -> io::Result<()> {
     let (client, mut server) = pair()?;
     drop(client); // the peer closes
@@ -108,8 +108,9 @@ pub fn ignoring_eof_spins(out: &mut dyn Write) -> io::Result<()> {
 // ANCHOR_END: spin
 
 // ANCHOR: partial_write
-/// `write` may take only part of the buffer: here a non-blocking socket whose peer does not read
-/// fills its buffers and takes no more. `write_all` loops until everything is written.
+/// `write` may take only part of the buffer: here a non-blocking socket whose peer does
+/// not read fills its buffers and takes no more. `write_all` loops until everything is
+/// written.
 pub fn writes_can_be_partial(out: &mut dyn Write) -> io::Result<()> {
     let (mut client, mut server) = pair()?;
     client.set_nonblocking(true)?;
@@ -122,7 +123,8 @@ pub fn writes_can_be_partial(out: &mut dyn Write) -> io::Result<()> {
     )?;
     let mut sent = n;
     match client.write(&big[sent..]) {
-        // Rare: the peer's kernel made room meanwhile. Those bytes are sent too: count them.
+        // Rare: the peer's kernel made room meanwhile. Those bytes are sent too: count
+        // them.
         Ok(more) => {
             sent += more;
             writeln!(
@@ -133,7 +135,8 @@ pub fn writes_can_be_partial(out: &mut dyn Write) -> io::Result<()> {
         Err(e) => writeln!(out, "the next write: {:?}, the buffers are full", e.kind())?,
     }
 
-    // With a reader on the other side, write_all (on a blocking socket) gets everything through.
+    // With a reader on the other side, write_all (on a blocking socket) gets everything
+    // through.
     client.set_nonblocking(false)?;
     let reader = std::thread::spawn(move || {
         let mut sink = Vec::new();
@@ -153,8 +156,9 @@ pub fn writes_can_be_partial(out: &mut dyn Write) -> io::Result<()> {
 // ANCHOR_END: partial_write
 
 // ANCHOR: bufwriter
-/// A `BufWriter` collects small writes in memory and sends them in one go: only when its buffer is
-/// full, when you call `flush`, or when it is dropped. Forget `flush` and the peer waits.
+/// A `BufWriter` collects small writes in memory and sends them in one go: only when its
+/// buffer is full, when you call `flush`, or when it is dropped. Forget `flush` and the
+/// peer waits. (A drop flushes, but throws away any error: flush yourself.)
 pub fn bufwriter_needs_flush(out: &mut dyn Write) -> io::Result<()> {
     let (client, mut server) = pair()?;
     let mut writer = BufWriter::new(client);
@@ -179,17 +183,18 @@ pub fn bufwriter_needs_flush(out: &mut dyn Write) -> io::Result<()> {
 // ANCHOR_END: bufwriter
 
 // ANCHOR: deadlock
-/// Both ends write much more than the buffers hold, and neither reads: each `write_all` waits for
-/// the other side to read, forever. Write timeouts turn the hang into errors. The cure is to
-/// read while you write: here, a thread on each side drains what the other sends.
+/// Both ends write much more than the buffers hold, and neither reads: each `write_all`
+/// waits for the other side to read, forever. Write timeouts turn the hang into errors.
+/// The cure is to read while you write: here, a thread on each side drains what the other
+/// sends.
 pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
     const LOTS: usize = 64 * 1024 * 1024;
     let wait = Duration::from_millis(500);
     let (mut client, mut server) = pair()?;
     client.set_write_timeout(Some(wait))?;
     server.set_write_timeout(Some(wait))?;
-    // Each side keeps its socket open until both have given up: closing one with unread data
-    // would reset the connection and end the other's wait early.
+    // Each side keeps its socket open until both have given up: closing one with unread
+    // data would reset the connection and end the other's wait early.
     let server_side = std::thread::spawn(move || {
         let result = server.write_all(&vec![1u8; LOTS]);
         (result, server)
@@ -207,8 +212,10 @@ pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
 
     // The fix: each side reads in its own thread while it writes.
     let (mut client, mut server) = pair()?;
-    let drain =
-        |mut stream: TcpStream| std::thread::spawn(move || io::copy(&mut stream, &mut io::sink()));
+    let drain = |mut stream: TcpStream| {
+        let read_all = move || io::copy(&mut stream, &mut io::sink());
+        std::thread::spawn(read_all)
+    };
     let client_reader = drain(client.try_clone()?);
     let server_reader = drain(server.try_clone()?);
     let server_writer = std::thread::spawn(move || {
@@ -223,7 +230,8 @@ pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
     server_writer
         .join()
         .map_err(|_| io::Error::other("the server side panicked"))??;
-    let (to_client, to_server) = (joined(client_reader.join())?, joined(server_reader.join())?);
+    let to_client = joined(client_reader.join())?;
+    let to_server = joined(server_reader.join())?;
     writeln!(
         out,
         "with a reader on each side: client got {to_client} bytes, server got {to_server}"
@@ -233,10 +241,10 @@ pub fn both_writing_deadlock(out: &mut dyn Write) -> io::Result<()> {
 // ANCHOR_END: deadlock
 
 // ANCHOR: reset
-/// Closing a socket with received data still unread sends RST, not FIN (RFC 2525, section 2.17,
-/// describes why). The peer first reads what was sent before the reset, then gets
-/// `ConnectionReset` where it expected end of stream. Reading the request to its end first avoids
-/// it.
+/// Closing a socket with received data still unread sends RST, not FIN (RFC 2525, section
+/// 2.17, describes why). The peer first reads what was sent before the reset, then gets
+/// `ConnectionReset` where it expected end of stream. Reading the request to its end
+/// first avoids it.
 pub fn unread_data_resets(out: &mut dyn Write) -> io::Result<()> {
     for read_it_all in [false, true] {
         let (mut client, mut server) = pair()?;

@@ -1,5 +1,6 @@
 //! Black-box tests of the `tcp` binary: the server's conventions (the `listening on` line, a clean
-//! stop on SIGTERM with exit code 0) and one-line errors with hints for the outside world.
+//! stop on SIGTERM with exit code 0), one-line errors with hints for the outside world, and a
+//! real `nc` as a client, exactly as the chapter shows it.
 
 use std::net::TcpListener;
 use std::process::Command as Process;
@@ -70,6 +71,28 @@ fn lines_mode_is_selectable() {
         .assert()
         .success()
         .stdout("bad\u{7f}\n");
+}
+
+/// The chapter's `nc` session, against `server --mode lines`, on a free port instead of 7878:
+///
+/// ```text
+/// $ printf 'hello\n' | nc -N 127.0.0.1 7878
+/// hello
+/// ```
+#[test]
+fn netcat_talks_to_the_lines_server_as_the_chapter_shows() {
+    // `-N` (close the connection once stdin ends) is OpenBSD netcat's.
+    if require("nc", "apt-get install netcat-openbsd").is_none() {
+        return;
+    }
+    let server = start_server(&["--addr", "127.0.0.1:0", "--mode", "lines"]);
+    let port = server.addr.port();
+    Command::new("sh")
+        .args(["-c", &format!("printf 'hello\\n' | nc -N 127.0.0.1 {port}")])
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .success()
+        .stdout("hello\n");
 }
 
 #[test]
