@@ -38,7 +38,6 @@ fn report(out: &mut dyn Write, what: &str, addr: SocketAddr) -> io::Result<()> {
         ),
     }
 }
-// ANCHOR_END: refused_vs_timeout
 
 /// A loopback listener that never answers new connections: its accept queue (backlog 0) is full,
 /// and Linux drops a SYN that finds the queue full. Keep the returned sockets alive while it must
@@ -61,6 +60,7 @@ fn silent_listener() -> io::Result<(SocketAddr, (Socket, Vec<TcpStream>))> {
     }
     Err(io::Error::other("the listener's queue never filled up"))
 }
+// ANCHOR_END: refused_vs_timeout
 
 // ANCHOR: time_wait
 /// The side that closes first keeps the connection in TIME-WAIT for a while (RFC 9293:
