@@ -1,0 +1,5 @@
+//! Your exercises for the UDP lesson. Edit the files below, then check them with:
+//!
+//!     cargo exercise udp
+//!
+//! The exercises are described, with hints, at the end of the UDP chapter.

@@ -1,0 +1,1 @@
+//! DNS: see the chapter.
