@@ -299,7 +299,7 @@ impl std::error::Error for NameError {}
 // Decoding.
 
 /// Two bytes in network byte order (big-endian) at `at`.
-fn u16_at(packet: &[u8], at: usize, what: &'static str) -> Result<u16, DecodeError> {
+pub(crate) fn u16_at(packet: &[u8], at: usize, what: &'static str) -> Result<u16, DecodeError> {
     match packet.get(at..at + 2) {
         Some(&[hi, lo]) => Ok(u16::from_be_bytes([hi, lo])),
         _ => Err(DecodeError::Truncated { at, what }),
