@@ -3,3 +3,5 @@
 //!     cargo exercise udp
 //!
 //! The exercises are described, with hints, at the end of the UDP chapter.
+
+pub mod ex1_ask_again;

@@ -294,7 +294,9 @@ mod tests {
             jitter: false,
         };
         let mut r = Random::new(1);
-        let waits: Vec<u128> = (0..6).map(|a| retry.timeout(a, &mut r).as_millis()).collect();
+        let waits: Vec<u128> = (0..6)
+            .map(|a| retry.timeout(a, &mut r).as_millis())
+            .collect();
         assert_eq!(waits, [100, 200, 400, 500, 500, 500]);
         // Far past 32 doublings: still the cap, no overflow.
         assert_eq!(retry.timeout(200, &mut r), Duration::from_millis(500));

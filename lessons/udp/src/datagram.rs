@@ -73,7 +73,10 @@ pub fn connect_filters_and_refuses(out: &mut impl Write) -> io::Result<()> {
     socket.connect(nobody)?;
     let sent = socket.send(b"anyone there?")?;
     writeln!(out, "connected to {nobody}, where nothing listens")?;
-    writeln!(out, "  send: Ok({sent}): the datagram left; nothing is known yet")?;
+    writeln!(
+        out,
+        "  send: Ok({sent}): the datagram left; nothing is known yet"
+    )?;
     match socket.recv(&mut buf) {
         Err(e) => writeln!(out, "  recv: {:?}: {e}", e.kind())?,
         Ok(n) => writeln!(out, "  recv: Ok({n}), unexpected")?,
@@ -106,7 +109,10 @@ pub fn truncation(out: &mut impl Write) -> io::Result<()> {
     sender.send_to(b"next", to)?;
     let mut small = [0u8; 16];
     let (n, _) = receiver.recv_from(&mut small)?;
-    writeln!(out, "sent 100 bytes, read into a 16-byte buffer: got {n} bytes, no error")?;
+    writeln!(
+        out,
+        "sent 100 bytes, read into a 16-byte buffer: got {n} bytes, no error"
+    )?;
     let (n, _) = receiver.recv_from(&mut small)?;
     let text = String::from_utf8_lossy(&small[..n]);
     writeln!(out, "the next read: {text:?}: the other 84 bytes are gone")?;
@@ -201,6 +207,9 @@ mod tests {
     fn the_largest_ipv4_datagram_and_one_byte_more() {
         let text = run(|o| largest(o));
         assert!(text.contains("sent 65507 bytes, received 65507"), "{text}");
-        assert!(text.contains("sent 65508 bytes: Message too long"), "{text}");
+        assert!(
+            text.contains("sent 65508 bytes: Message too long"),
+            "{text}"
+        );
     }
 }

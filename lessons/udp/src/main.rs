@@ -324,10 +324,7 @@ fn bind(addr: &str) -> Result<UdpSocket> {
 }
 
 /// Runs a UDP server on `socket` until Ctrl-C or SIGTERM, after the `listening on` line.
-fn serve(
-    socket: UdpSocket,
-    run: impl FnOnce(UdpSocket, Shutdown) -> io::Result<()>,
-) -> Result<()> {
+fn serve(socket: UdpSocket, run: impl FnOnce(UdpSocket, Shutdown) -> io::Result<()>) -> Result<()> {
     let shutdown = Shutdown::new();
     let on_signal = shutdown.clone();
     // Ctrl-C (SIGINT) and, with the `termination` feature, SIGTERM and SIGHUP.
@@ -344,25 +341,25 @@ fn serve(
 
 /// The hint for a binding error, or else for a client's.
 fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
-    let bind_hint =
-        err.chain()
-            .find_map(|cause| match cause.downcast_ref::<io::Error>()?.kind() {
-                io::ErrorKind::AddrInUse => Some(
-                    "another program uses that UDP port: stop it, or choose another\n\
+    let bind_hint = err
+        .chain()
+        .find_map(|cause| match cause.downcast_ref::<io::Error>()?.kind() {
+            io::ErrorKind::AddrInUse => Some(
+                "another program uses that UDP port: stop it, or choose another\n\
                      with --addr 127.0.0.1:0",
-                ),
-                io::ErrorKind::PermissionDenied => {
-                    Some("ports below 1024 are privileged: use 7979 or another port from 1024 up")
-                }
-                io::ErrorKind::AddrNotAvailable => {
-                    Some("this machine has no such IP address: use 127.0.0.1")
-                }
-                io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => Some(
-                    "nothing listens on that port: is the server running?\n\
+            ),
+            io::ErrorKind::PermissionDenied => {
+                Some("ports below 1024 are privileged: use 7979 or another port from 1024 up")
+            }
+            io::ErrorKind::AddrNotAvailable => {
+                Some("this machine has no such IP address: use 127.0.0.1")
+            }
+            io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => Some(
+                "nothing listens on that port: is the server running?\n\
                      start it with: cargo run -p udp -- server",
-                ),
-                _ => None,
-            });
+            ),
+            _ => None,
+        });
     bind_hint
         .or_else(|| udp::client::hint(err))
         .or_else(|| dns_cli::hint(err))

@@ -62,7 +62,12 @@ impl Summary {
 
 // ANCHOR: ping
 /// Pings `server`, printing one line per probe and the summary on `out`.
-pub fn ping(server: SocketAddr, config: Config, seed: u64, out: &mut impl Write) -> io::Result<Summary> {
+pub fn ping(
+    server: SocketAddr,
+    config: Config,
+    seed: u64,
+    out: &mut impl Write,
+) -> io::Result<Summary> {
     let once = Retry {
         first_timeout: config.timeout,
         max_timeout: config.timeout,
@@ -78,7 +83,11 @@ pub fn ping(server: SocketAddr, config: Config, seed: u64, out: &mut impl Write)
         rtts: Vec::new(),
     };
     let size = padding.len() + crate::client::ID_LEN;
-    writeln!(out, "PING {server}: {} probes of {size} bytes", config.count)?;
+    writeln!(
+        out,
+        "PING {server}: {} probes of {size} bytes",
+        config.count
+    )?;
     let started = Instant::now();
     for seq in 1..=config.count {
         if seq > 1 {
@@ -98,10 +107,18 @@ pub fn ping(server: SocketAddr, config: Config, seed: u64, out: &mut impl Write)
                 let rtt = sent.elapsed();
                 summary.received += 1;
                 summary.rtts.push(rtt);
-                writeln!(out, "{size} bytes from {server}: seq={seq} time={}", show_ms(rtt))?;
+                writeln!(
+                    out,
+                    "{size} bytes from {server}: seq={seq} time={}",
+                    show_ms(rtt)
+                )?;
             }
             Err(RequestError::NoReply { .. }) => {
-                writeln!(out, "seq={seq}: no reply within {}", show_ms(config.timeout))?;
+                writeln!(
+                    out,
+                    "seq={seq}: no reply within {}",
+                    show_ms(config.timeout)
+                )?;
             }
             Err(RequestError::Refused(e)) | Err(RequestError::Io(e)) => return Err(e),
         }

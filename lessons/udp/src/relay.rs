@@ -76,7 +76,11 @@ pub fn fate(faults: &Faults, direction: Direction, index: u64) -> Fate {
     if random.chance(faults.drop) {
         return Fate { copies: Vec::new() };
     }
-    let copies = if random.chance(faults.duplicate) { 2 } else { 1 };
+    let copies = if random.chance(faults.duplicate) {
+        2
+    } else {
+        1
+    };
     let delays = (0..copies)
         .map(|_| {
             let quarters = (random.unit() * 5.0) as u32; // 0 to 4
@@ -390,7 +394,10 @@ mod tests {
         let dropped = fates.iter().filter(|f| f.copies.is_empty()).count();
         let doubled = fates.iter().filter(|f| f.copies.len() == 2).count();
         assert!((800..1200).contains(&dropped), "{dropped} of 4000 dropped");
-        assert!((1300..1700).contains(&doubled), "{doubled} of 4000 duplicated");
+        assert!(
+            (1300..1700).contains(&doubled),
+            "{doubled} of 4000 duplicated"
+        );
         for f in &fates {
             for d in &f.copies {
                 assert!([0, 20, 40, 60, 80].contains(&d.as_millis()), "{d:?}");
