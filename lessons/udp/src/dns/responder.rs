@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use std::net::{IpAddr, UdpSocket};
 
 use super::message::{
-    self, CLASS_IN, Header, Message, OPCODE_QUERY, Question, RData, Rcode, Record,
-    RecordType, UDP_LIMIT,
+    self, CLASS_IN, Header, Message, OPCODE_QUERY, Question, RData, Rcode, Record, RecordType,
+    UDP_LIMIT,
 };
 use crate::shutdown::Shutdown;
 
@@ -44,7 +44,10 @@ impl Table {
     pub fn parse(text: &str) -> Result<Table, TableError> {
         let mut names: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
-            let error = |message: String| TableError { line: i + 1, message };
+            let error = |message: String| TableError {
+                line: i + 1,
+                message,
+            };
             let line = line.split('#').next().unwrap_or("");
             let mut words = line.split_whitespace();
             let Some(address) = words.next() else {
@@ -67,14 +70,6 @@ impl Table {
         Ok(Table { names })
     }
     // ANCHOR_END: table
-
-    /// Reads the table file at `path`.
-    pub fn load(path: &std::path::Path) -> anyhow::Result<Table> {
-        use anyhow::Context;
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read the table {}", path.display()))?;
-        Table::parse(&text).with_context(|| format!("in the table {}", path.display()))
-    }
 
     /// The example table, `lessons/udp/dns/hosts.txt`, compiled in.
     pub fn example() -> Table {
@@ -123,7 +118,10 @@ fn valid_name(name: &str) -> Result<String, String> {
 pub enum Reply {
     /// Send these bytes back. `problem` says what was wrong with the query, if anything, for
     /// the log.
-    Send { bytes: Vec<u8>, problem: Option<String> },
+    Send {
+        bytes: Vec<u8>,
+        problem: Option<String>,
+    },
     /// Send nothing, for this reason.
     Ignore(String),
 }
@@ -380,7 +378,10 @@ mod tests {
         let q = encode_query(8, "www.example.test", RecordType::Aaaa).unwrap();
         let r = reply(&q);
         assert_eq!(r.answers.len(), 1);
-        assert_eq!(r.answers[0].data, RData::Aaaa("2001:db8::10".parse().unwrap()));
+        assert_eq!(
+            r.answers[0].data,
+            RData::Aaaa("2001:db8::10".parse().unwrap())
+        );
     }
 
     #[test]
@@ -442,7 +443,9 @@ mod tests {
 
     #[test]
     fn cuts_a_long_answer_to_512_bytes_and_sets_tc() {
-        let text: String = (1..=40).map(|i| format!("2001:db8::{i} many.example.test\n")).collect();
+        let text: String = (1..=40)
+            .map(|i| format!("2001:db8::{i} many.example.test\n"))
+            .collect();
         let table = Table::parse(&text).unwrap();
         let q = encode_query(1, "many.example.test", RecordType::Aaaa).unwrap();
         let Reply::Send { bytes, .. } = answer(&table, &q) else {
@@ -461,7 +464,9 @@ mod tests {
         let good = encode_query(1, "www.example.test", RecordType::A).unwrap();
         for case in 0..20_000 {
             let bytes: Vec<u8> = if case % 2 == 0 {
-                (0..rng.next_u64() % 64).map(|_| rng.next_u64() as u8).collect()
+                (0..rng.next_u64() % 64)
+                    .map(|_| rng.next_u64() as u8)
+                    .collect()
             } else {
                 let mut b = good.clone();
                 let i = (rng.next_u64() as usize) % b.len();
