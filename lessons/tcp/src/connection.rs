@@ -1,5 +1,5 @@
-//! Opening and closing, seen from the code: a refused connect against one that times out, and
-//! the TIME-WAIT state that keeps a port busy after a close.
+//! Opening and closing, seen from the code: a refused connect against one that times out, a
+//! listener's accept queue, and the TIME-WAIT state that keeps a port busy after a close.
 
 use std::io::{self, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -61,6 +61,26 @@ fn silent_listener() -> io::Result<(SocketAddr, (Socket, Vec<TcpStream>))> {
     Err(io::Error::other("the listener's queue never filled up"))
 }
 // ANCHOR_END: refused_vs_timeout
+
+// ANCHOR: backlog
+/// A listener that never accepts. Its kernel completes every handshake anyway and keeps
+/// the new connection in the listener's *accept queue*, for `accept` to take. `backlog`
+/// bounds that queue; once it is full, Linux drops new SYNs, and their connects time out.
+pub fn listen_with_backlog(addr: SocketAddr, backlog: i32) -> io::Result<Socket> {
+    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    #[cfg(unix)]
+    listener.set_reuse_address(true)?; // as TcpListener::bind does on Unix
+    listener.bind(&addr.into())?;
+    listener.listen(backlog)?;
+    Ok(listener)
+}
+
+/// Connects `n` clients to `addr`, each given [`CONNECT_TIMEOUT`] to get through.
+pub fn connect_clients(addr: SocketAddr, n: usize) -> Vec<io::Result<TcpStream>> {
+    let connect = || TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT);
+    (0..n).map(|_| connect()).collect()
+}
+// ANCHOR_END: backlog
 
 // ANCHOR: time_wait
 /// The side that closes first keeps the connection in TIME-WAIT for a while (RFC 9293:

@@ -2,7 +2,7 @@
 //!
 //! In the order the chapter meets them:
 //! - [`stream`]: demonstrations that TCP is a byte stream.
-//! - [`connection`]: refused vs timed out, and TIME-WAIT, seen from the code.
+//! - [`connection`]: refused vs timed out, the accept queue, and TIME-WAIT, seen from the code.
 //! - [`framing`]: finding messages in a byte stream (lines, length prefixes), sans-IO, in
 //!   linear time.
 //! - [`client`]: the client (it also talks to the seed tutorial's Python server), and the

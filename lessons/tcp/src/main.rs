@@ -54,6 +54,23 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         exchanges: u32,
     },
+    /// Listen with a small backlog, connect clients that are never accepted, and wait for
+    /// Ctrl-C: a listener whose accept queue you can watch with `ss -ltn`.
+    #[command(
+        after_help = "Example: cargo run -p tcp -- backlog, then in a second terminal: \
+                            ss -ltn 'sport = :7878'"
+    )]
+    Backlog {
+        /// Where to listen. Port 0 lets the OS choose a free port.
+        #[arg(long, env = "TCP_ADDR", default_value = "127.0.0.1:7878")]
+        addr: String,
+        /// The backlog passed to listen(): how many connections may wait to be accepted.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(0..=1024))]
+        backlog: u16,
+        /// How many clients connect (and are never accepted).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(0..=64))]
+        clients: u16,
+    },
     /// Run the echo server until Ctrl-C.
     #[command(after_help = "Example: cargo run -p tcp -- server --addr 127.0.0.1:7878")]
     Server {
@@ -209,6 +226,11 @@ fn run(command: Command) -> Result<()> {
             .context("the demonstration failed")?;
             Ok(())
         }
+        Command::Backlog {
+            addr,
+            backlog,
+            clients,
+        } => queue_up(&addr, backlog, clients),
         Command::Server {
             addr,
             mode,
@@ -270,6 +292,52 @@ fn serve(addr: &str, config: Config) -> Result<()> {
     Ok(())
 }
 // ANCHOR_END: serve
+
+/// The `backlog` subcommand: connections that wait in the accept queue until Ctrl-C.
+fn queue_up(addr: &str, backlog: u16, clients: u16) -> Result<()> {
+    let bind_to = tcp::resolve(addr)?[0];
+    let listening = tcp::connection::listen_with_backlog(bind_to, backlog.into());
+    let listener = listening.with_context(|| format!("could not listen on {bind_to}"))?;
+    let (stop, stopped) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })
+    .context("could not install the Ctrl-C handler")?;
+    let local = listener
+        .local_addr()?
+        .as_socket()
+        .context("not an IP address")?;
+
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {local}")?;
+    out.flush()?;
+    drop(out);
+    // The rest is a log, on stderr, as the echo server's is.
+    let mut log = io::stderr().lock();
+    writeln!(log, "with a backlog of {backlog}, and never accepting")?;
+    let queued = tcp::connection::connect_clients(tcp::reachable(local), clients.into());
+    for (i, client) in queued.iter().enumerate() {
+        match client {
+            Ok(_) => writeln!(log, "client {}: connected", i + 1)?,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                writeln!(log, "client {}: {e} (the queue is full)", i + 1)?
+            }
+            Err(e) => writeln!(log, "client {}: {e}", i + 1)?,
+        }
+    }
+    writeln!(
+        log,
+        "see the queue with: ss -ltn 'sport = :{}'",
+        local.port()
+    )?;
+    writeln!(log, "press Ctrl-C to stop")?;
+    drop(log);
+
+    let _ = stopped.recv(); // until Ctrl-C
+    drop((queued, listener));
+    eprintln!("stopped");
+    Ok(())
+}
 
 /// For counts and sizes that must be at least 1.
 fn at_least_one(text: &str) -> Result<usize, String> {

@@ -30,7 +30,15 @@ fn every_subcommand_has_help_with_an_example() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Example: cargo run -p tcp --"));
-    for sub in ["server", "client", "stream", "connection", "nagle", "bulk"] {
+    for sub in [
+        "server",
+        "client",
+        "backlog",
+        "stream",
+        "connection",
+        "nagle",
+        "bulk",
+    ] {
         tcp()
             .args([sub, "--help"])
             .assert()
