@@ -133,7 +133,8 @@ impl std::error::Error for RequestError {
 /// What happened during a request, for a caller that wants to show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// Send number `attempt` (from 1) left; the client waits up to `timeout`.
+    /// Send number `attempt` (from 1) is about to leave; then the client waits up to
+    /// `timeout`.
     Sent { attempt: u32, timeout: Duration },
     /// No reply to send number `attempt` in time.
     TimedOut { attempt: u32 },
@@ -191,11 +192,11 @@ impl Client {
         let mut discarded = 0;
         for attempt in 0..self.retry.attempts {
             let timeout = self.retry.timeout(attempt, &mut self.random);
-            self.socket.send(&datagram).map_err(classify)?;
             on_event(Event::Sent {
                 attempt: attempt + 1,
                 timeout,
             });
+            self.socket.send(&datagram).map_err(classify)?;
             let deadline = Instant::now() + timeout;
             // Wait for *our* reply: anything else is discarded and the wait goes on.
             while let Some(left) = deadline.checked_duration_since(Instant::now()) {

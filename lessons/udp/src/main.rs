@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use udp::client::{Client, Event, Retry};
-use udp::relay::{Faults, RunningRelay};
+use udp::relay::{Faults, Log, RunningRelay};
 use udp::shutdown::Shutdown;
 
 #[derive(Parser)]
@@ -216,7 +216,7 @@ fn run(command: Command) -> Result<()> {
             let seed = faults.seed.unwrap_or_else(udp::random::seed_from_clock);
             let faults = faults.faults(seed);
             serve(socket, move |socket, shutdown| {
-                udp::relay::run(socket, server, faults, shutdown, true).map(|_| ())
+                udp::relay::run(socket, server, faults, shutdown, Log::Stderr).map(|_| ())
             })
         }
         Command::Client {
@@ -247,9 +247,10 @@ fn run(command: Command) -> Result<()> {
                 size: size as usize,
             };
             let seed = faults.seed.unwrap_or_else(udp::random::seed_from_clock);
+            let server = udp::reachable(udp::resolve(&addr)?[0]);
             let (target, _relay) = through_relay(&addr, &faults, seed)?;
-            udp::ping::ping(target, config, seed, &mut io::stdout().lock())
-                .with_context(|| format!("the ping of {target} failed"))
+            udp::ping::ping(server, target, config, seed, &mut io::stdout())
+                .with_context(|| format!("the ping of {server} failed"))
                 .map(|_| ())
         }
         Command::Lossy { count, faults } => {
@@ -278,8 +279,9 @@ fn through_relay(
     if faults.is_none() {
         return Ok((server, None));
     }
-    let relay = RunningRelay::start(server, faults, true).context("could not start the relay")?;
-    eprintln!(
+    let relay =
+        RunningRelay::start(server, faults, Log::Stdout).context("could not start the relay")?;
+    println!(
         "through a relay at {} to {server}: drop {}, duplicate {},\n\
          delay up to {} ms, seed {seed}",
         relay.addr,
@@ -296,24 +298,22 @@ fn request(addr: &str, message: &str, retry: Retry, faults: &FaultArgs) -> Resul
     let (target, _relay) = through_relay(addr, faults, seed)?;
     let mut client = Client::connect(target, retry, seed)
         .with_context(|| format!("could not open a socket to send to {target}"))?;
-    let mut out = io::stdout().lock();
-    let reply = client.request(message.as_bytes(), |event| {
-        let _ = match event {
-            Event::Sent { attempt, timeout } => {
-                writeln!(out, "try {attempt}: sent, waiting up to {timeout:.0?}")
-            }
-            Event::TimedOut { attempt } => writeln!(out, "try {attempt}: no reply"),
-            Event::Discarded { id: Some(id) } => {
-                writeln!(out, "discarded a reply to another request (id {id})")
-            }
-            Event::Discarded { id: None } => writeln!(out, "discarded a datagram too short"),
-        };
+    // One line at a time, never holding stdout: the relay's thread prints there too.
+    let reply = client.request(message.as_bytes(), |event| match event {
+        Event::Sent { attempt, timeout } => {
+            println!("try {attempt}: sent, waiting up to {timeout:.0?}")
+        }
+        Event::TimedOut { attempt } => println!("try {attempt}: no reply"),
+        Event::Discarded { id: Some(id) } => {
+            println!("discarded a reply to another request (id {id})")
+        }
+        Event::Discarded { id: None } => println!("discarded a datagram too short"),
     });
     let server = udp::reachable(udp::resolve(addr)?[0]);
     let reply = reply.with_context(|| format!("no answer from {server}"))?;
     let text = String::from_utf8_lossy(&reply.payload);
     let tries = if reply.attempts == 1 { "try" } else { "tries" };
-    writeln!(out, "reply after {} {tries}: {text:?}", reply.attempts)?;
+    println!("reply after {} {tries}: {text:?}", reply.attempts);
     Ok(())
 }
 // ANCHOR_END: request
@@ -360,7 +360,12 @@ fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
             ),
             _ => None,
         });
+    let resolve_hint = err.chain().find_map(|cause| {
+        cause.downcast_ref::<udp::ResolveError>()?;
+        Some("an address is HOST:PORT, such as 127.0.0.1:7979 or [::1]:7979")
+    });
     bind_hint
+        .or(resolve_hint)
         .or_else(|| udp::client::hint(err))
         .or_else(|| dns_cli::hint(err))
 }

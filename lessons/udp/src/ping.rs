@@ -61,9 +61,11 @@ impl Summary {
 // ANCHOR_END: summary
 
 // ANCHOR: ping
-/// Pings `server`, printing one line per probe and the summary on `out`.
+/// Pings the echo server at `server` by sending to `to` (the server itself, or a relay in
+/// front of it), printing one line per probe and the summary on `out`.
 pub fn ping(
     server: SocketAddr,
+    to: SocketAddr,
     config: Config,
     seed: u64,
     out: &mut impl Write,
@@ -74,7 +76,7 @@ pub fn ping(
         attempts: 1,
         jitter: false,
     };
-    let mut client = Client::connect(server, once, seed)?;
+    let mut client = Client::connect(to, once, seed)?;
     let padding = vec![b'.'; config.size.saturating_sub(crate::client::ID_LEN)];
     let mut summary = Summary {
         transmitted: 0,

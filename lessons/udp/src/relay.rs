@@ -51,6 +51,16 @@ impl Faults {
     }
 }
 
+/// Where the relay reports each datagram's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    Off,
+    /// On standard output: for a relay inside a client, whose own lines go there too.
+    Stdout,
+    /// On standard error: for the relay as a server, whose stdout says `listening on`.
+    Stderr,
+}
+
 /// Which way a datagram travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -130,14 +140,14 @@ impl Ord for Held {
 }
 
 // ANCHOR: run
-/// Relays datagrams between clients and `server` until `shutdown` is triggered. With `log`,
-/// prints one line on stderr for each datagram's fate.
+/// Relays datagrams between clients and `server` until `shutdown` is triggered, reporting
+/// each datagram's fate to `log`.
 pub fn run(
     socket: UdpSocket,
     server: SocketAddr,
     faults: Faults,
     shutdown: Shutdown,
-    log: bool,
+    log: Log,
 ) -> io::Result<RelayStats> {
     shutdown.wake_by_sending_to(socket.local_addr()?);
     let mut buf = vec![0u8; crate::MAX_DATAGRAM];
@@ -176,8 +186,12 @@ pub fn run(
         let lane = direction as usize;
         counts[lane] += 1;
         let fate = fate(&faults, direction, counts[lane]);
-        if log {
-            eprintln!("relay: {}", describe(direction, counts[lane], &fate));
+        // Reported before it is sent, so a client's next line cannot come first.
+        let line = describe(direction, counts[lane], &fate);
+        match log {
+            Log::Off => {}
+            Log::Stdout => println!("relay: {line}"),
+            Log::Stderr => eprintln!("relay: {line}"),
         }
         match fate.copies.len() {
             0 => stats.dropped += 1,
@@ -242,7 +256,7 @@ pub struct RunningRelay {
 }
 
 impl RunningRelay {
-    pub fn start(server: SocketAddr, faults: Faults, log: bool) -> io::Result<RunningRelay> {
+    pub fn start(server: SocketAddr, faults: Faults, log: Log) -> io::Result<RunningRelay> {
         let server = reachable(server);
         let loopback: SocketAddr = if server.is_ipv4() {
             "127.0.0.1:0".parse().expect("a valid address")
@@ -290,7 +304,7 @@ impl Drop for RunningRelay {
 /// prints what arrives, in arrival order, then what was lost, doubled and reordered.
 pub fn numbered_through(count: u32, faults: Faults, out: &mut impl Write) -> io::Result<()> {
     let receiver = UdpSocket::bind("127.0.0.1:0")?;
-    let relay = RunningRelay::start(receiver.local_addr()?, faults, false)?;
+    let relay = RunningRelay::start(receiver.local_addr()?, faults, Log::Off)?;
     let sender = UdpSocket::bind("127.0.0.1:0")?;
     for n in 1..=count {
         sender.send_to(&n.to_be_bytes(), relay.addr)?;

@@ -330,8 +330,8 @@ mod ex1 {
             delay: Duration::from_millis(40),
             seed: 5,
         };
-        let relay =
-            udp::relay::RunningRelay::start(echo_addr, faults, false).expect("start the relay");
+        let relay = udp::relay::RunningRelay::start(echo_addr, faults, udp::relay::Log::Off)
+            .expect("start the relay");
         given(
             "8 requests in turn (ids 100 to 107), through a relay to an echo server that \
              drops 25% of datagrams, duplicates 30% and delays them up to 40 ms (seed 5)",
