@@ -181,14 +181,14 @@ mod tests {
 
     #[test]
     fn three_sends_are_three_receives() {
-        let text = run(|o| boundaries_kept(o));
+        let text = run(boundaries_kept);
         assert!(text.contains("receive 1: 3 bytes \"one\""), "{text}");
         assert!(text.contains("receive 3: 5 bytes \"three\""), "{text}");
     }
 
     #[test]
     fn a_connected_socket_filters_and_hears_the_refusal() {
-        let text = run(|o| connect_filters_and_refuses(o));
+        let text = run(connect_filters_and_refuses);
         assert!(text.contains("received only: \"from the peer\""), "{text}");
         assert!(text.contains("recv: ConnectionRefused"), "{text}");
         assert!(text.contains("recv_from: timed out"), "{text}");
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn a_small_buffer_truncates_silently() {
-        let text = run(|o| truncation(o));
+        let text = run(truncation);
         assert!(text.contains("got 16 bytes, no error"), "{text}");
         assert!(text.contains("the next read: \"next\""), "{text}");
         #[cfg(target_os = "linux")]
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn the_largest_ipv4_datagram_and_one_byte_more() {
-        let text = run(|o| largest(o));
+        let text = run(largest);
         assert!(text.contains("sent 65507 bytes, received 65507"), "{text}");
         assert!(
             text.contains("sent 65508 bytes: Message too long"),
