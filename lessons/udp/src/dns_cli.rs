@@ -87,7 +87,9 @@ impl TypeArg {
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if (0.1..=60.0).contains(&s) => Ok(s),
-        _ => Err(format!("{text:?} is not a number of seconds from 0.1 to 60")),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0.1 to 60"
+        )),
     }
 }
 
@@ -135,7 +137,8 @@ pub fn run(command: DnsCommand) -> Result<()> {
 fn load(path: &Path) -> Result<Table> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| BadTable(format!("could not read the table {}: {e}", path.display())))?;
-    Table::parse(&text).map_err(|e| BadTable(format!("in the table {}: {e}", path.display())).into())
+    Table::parse(&text)
+        .map_err(|e| BadTable(format!("in the table {}: {e}", path.display())).into())
 }
 
 // ANCHOR: print
@@ -204,7 +207,12 @@ fn record_line(r: &Record) -> String {
     } else {
         format!("CLASS{}", r.class)
     };
-    format!("{:<24} {:>7} {class} {:<5} {data}", r.name, r.ttl, r.rtype.to_string())
+    format!(
+        "{:<24} {:>7} {class} {:<5} {data}",
+        r.name,
+        r.ttl,
+        r.rtype.to_string()
+    )
 }
 
 // ANCHOR: dump
@@ -219,9 +227,8 @@ fn dump(name: &str, rtype: RecordType, server: Option<&str>) -> Result<()> {
             let addr = socket.local_addr()?;
             let shutdown = Shutdown::new();
             let stop = shutdown.clone();
-            let thread = std::thread::spawn(move || {
-                responder::run(socket, shutdown, Table::example())
-            });
+            let thread =
+                std::thread::spawn(move || responder::run(socket, shutdown, Table::example()));
             local = Some((stop, thread));
             addr
         }

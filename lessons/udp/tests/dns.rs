@@ -136,7 +136,11 @@ fn hostile_packets_are_ignored_or_refused_and_the_responder_keeps_answering() {
         ("empty", vec![], None),
         ("11 bytes", good[..11].to_vec(), None),
         ("a response", response, None),
-        ("truncated question", good[..20].to_vec(), Some(Rcode::FormErr)),
+        (
+            "truncated question",
+            good[..20].to_vec(),
+            Some(Rcode::FormErr),
+        ),
         ("garbage", garbage, Some(Rcode::FormErr)),
         ("65,507 bytes", huge, Some(Rcode::FormErr)),
         ("pointer loop", pointer_loop(), Some(Rcode::FormErr)),
@@ -212,7 +216,13 @@ fn the_client_ignores_replies_that_do_not_match_its_query() {
         let wrong_name = response_to(q, |m| m.questions[0].name = "evil.test.".into());
         let not_a_response = q.to_vec();
         let right = response_to(q, |m| m.header.rcode = Rcode::NxDomain.to_u8());
-        vec![wrong_id, wrong_name, not_a_response, b"junk".to_vec(), right]
+        vec![
+            wrong_id,
+            wrong_name,
+            not_a_response,
+            b"junk".to_vec(),
+            right,
+        ]
     });
     let answer = lookup(addr, "www.example.test", RecordType::A);
     assert_eq!(answer.message.header.rcode(), Rcode::NxDomain);
@@ -271,10 +281,7 @@ fn the_client_gives_up_after_its_retries_or_at_once_when_refused() {
     let closed_addr = closed.local_addr().expect("bound");
     drop(closed);
     let err = client::lookup(closed_addr, "www.example.test", RecordType::A, timeout, 2);
-    assert!(
-        matches!(err, Err(LookupError::Refused { .. })),
-        "{err:?}"
-    );
+    assert!(matches!(err, Err(LookupError::Refused { .. })), "{err:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,12 +327,22 @@ fn dig_gets_authoritative_answers_from_our_responder() {
     assert!(out.contains("status: NXDOMAIN"), "{out}");
     assert!(out.contains("flags: qr aa;"), "{out}");
     let out = dig("v4only.example.test", "AAAA");
-    assert!(out.contains("status: NOERROR") && out.contains("ANSWER: 0"), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains("ANSWER: 0"),
+        "{out}"
+    );
     let out = dig("www.example.test", "MX");
-    assert!(out.contains("status: NOERROR") && out.contains("ANSWER: 0"), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains("ANSWER: 0"),
+        "{out}"
+    );
     // dig sends an EDNS OPT record by default: ignored, not refused, and logged as nothing.
     let (stats, log) = r.finish();
-    assert_eq!((stats.answered, stats.refused, stats.ignored), (5, 0, 0), "{log}");
+    assert_eq!(
+        (stats.answered, stats.refused, stats.ignored),
+        (5, 0, 0),
+        "{log}"
+    );
 }
 
 /// dnsmasq on a free loopback port, serving only `hosts`; killed when dropped.
@@ -508,7 +525,9 @@ fn dns_bytes_labels_a_query_and_its_response() {
         .success()
         .stdout(predicate::str::contains("query, 34 bytes:"))
         .stdout(predicate::str::contains("0000  12 34"))
-        .stdout(predicate::str::contains("pointer to 0x000c: www.example.test."))
+        .stdout(predicate::str::contains(
+            "pointer to 0x000c: www.example.test.",
+        ))
         .stdout(predicate::str::contains("address 2001:db8::10"));
 }
 
@@ -544,14 +563,26 @@ fn bad_names_and_tables_fail_with_a_hint() {
     );
     let missing = std::env::temp_dir().join("udp-dns-test-no-such-table.txt");
     expect_failure(
-        &["respond", "--addr", "127.0.0.1:0", "--table", &missing.to_string_lossy()],
+        &[
+            "respond",
+            "--addr",
+            "127.0.0.1:0",
+            "--table",
+            &missing.to_string_lossy(),
+        ],
         "could not read the table",
         "a table has lines of ADDRESS NAME..., like /etc/hosts;",
     );
     let bad = std::env::temp_dir().join(format!("udp-dns-test-{}.bad", std::process::id()));
     std::fs::write(&bad, "192.0.2.1 ok.test\n192.0.2.300 bad.test\n").expect("write");
     expect_failure(
-        &["respond", "--addr", "127.0.0.1:0", "--table", &bad.to_string_lossy()],
+        &[
+            "respond",
+            "--addr",
+            "127.0.0.1:0",
+            "--table",
+            &bad.to_string_lossy(),
+        ],
         "line 2: \"192.0.2.300\" is not an IP address",
         "a table has lines",
     );

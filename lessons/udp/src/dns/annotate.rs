@@ -19,7 +19,11 @@ pub fn annotate(packet: &[u8]) -> Result<Vec<String>, DecodeError> {
         lines: Vec::new(),
     };
     let flags = h.flag_names().join(" ");
-    let flags = if flags.is_empty() { "none".into() } else { flags };
+    let flags = if flags.is_empty() {
+        "none".into()
+    } else {
+        flags
+    };
     let kind = if h.response { "response" } else { "query" };
     out.field(0, 2, format!("id {}", h.id));
     out.field(2, 2, format!("flags: {kind}, opcode {}, {flags}", h.opcode));

@@ -194,7 +194,10 @@ pub fn matches_query(query: &[u8], reply: &[u8]) -> Result<Message, String> {
         return Err("a query, not a response".into());
     }
     if got.header.id != sent.header.id {
-        return Err(format!("id {} instead of {}", got.header.id, sent.header.id));
+        return Err(format!(
+            "id {} instead of {}",
+            got.header.id, sent.header.id
+        ));
     }
     let same = |a: &message::Question, b: &message::Question| {
         a.name.eq_ignore_ascii_case(&b.name) && a.qtype == b.qtype && a.qclass == b.qclass
@@ -202,7 +205,11 @@ pub fn matches_query(query: &[u8], reply: &[u8]) -> Result<Message, String> {
     // A server may leave the question out of an error reply (FORMERR, NOTIMP).
     let error_without_question = got.questions.is_empty() && got.header.rcode != 0;
     let question_matches = got.questions.len() == sent.questions.len()
-        && got.questions.iter().zip(&sent.questions).all(|(a, b)| same(a, b));
+        && got
+            .questions
+            .iter()
+            .zip(&sent.questions)
+            .all(|(a, b)| same(a, b));
     if !(question_matches || error_without_question) {
         return Err("a different question".into());
     }
@@ -229,7 +236,10 @@ mod tests {
         let q = encode_query(99, "www.example.test", RecordType::A).unwrap();
         let good = reply_to(&q);
         assert!(matches_query(&q, &encode(&good).unwrap()).is_ok());
-        assert!(matches_query(&q, &q).is_err(), "our own query is not a reply");
+        assert!(
+            matches_query(&q, &q).is_err(),
+            "our own query is not a reply"
+        );
         let mut other = good.clone();
         other.header.id = 98;
         assert!(matches_query(&q, &encode(&other).unwrap()).is_err());

@@ -233,7 +233,11 @@ pub enum DecodeError {
     /// and RFC 6891 §5 retired.
     BadLabelType { at: usize, byte: u8 },
     /// An A record whose data is not 4 bytes, or an AAAA record whose data is not 16.
-    BadRdata { at: usize, rtype: RecordType, len: usize },
+    BadRdata {
+        at: usize,
+        rtype: RecordType,
+        len: usize,
+    },
     /// Bytes after the last record the header counts.
     TrailingBytes { at: usize, extra: usize },
 }
@@ -287,7 +291,10 @@ impl fmt::Display for NameError {
                 write!(f, "a label of {n} bytes is too long (at most {MAX_LABEL})")
             }
             NameError::NameTooLong(n) => {
-                write!(f, "a name of {n} bytes is too long (at most {MAX_NAME} on the wire)")
+                write!(
+                    f,
+                    "a name of {n} bytes is too long (at most {MAX_NAME} on the wire)"
+                )
             }
         }
     }
@@ -360,18 +367,19 @@ pub fn decode_name(packet: &[u8], offset: usize) -> Result<(String, usize), Deco
     let mut run_start = offset; // where the current run of labels began
     let mut end = None; // where the name ends in its original position
     loop {
-        let &len = packet.get(at).ok_or(DecodeError::Truncated {
-            at,
-            what: "a name",
-        })?;
+        let &len = packet
+            .get(at)
+            .ok_or(DecodeError::Truncated { at, what: "a name" })?;
         match len >> 6 {
             0b00 if len == 0 => break,
             0b00 => {
                 let len = usize::from(len);
-                let label = packet.get(at + 1..at + 1 + len).ok_or(DecodeError::Truncated {
-                    at,
-                    what: "a label",
-                })?;
+                let label = packet
+                    .get(at + 1..at + 1 + len)
+                    .ok_or(DecodeError::Truncated {
+                        at,
+                        what: "a label",
+                    })?;
                 wire_len += 1 + len;
                 if wire_len > MAX_NAME {
                     return Err(DecodeError::NameTooLong { at: offset });
@@ -432,10 +440,12 @@ fn decode_record(packet: &[u8], at: usize) -> Result<(Record, usize), DecodeErro
     let ttl = u32_at(packet, at + 4, "a record's TTL")?;
     let len = usize::from(u16_at(packet, at + 8, "a record's data length")?);
     let start = at + 10;
-    let bytes = packet.get(start..start + len).ok_or(DecodeError::Truncated {
-        at: start,
-        what: "a record's data",
-    })?;
+    let bytes = packet
+        .get(start..start + len)
+        .ok_or(DecodeError::Truncated {
+            at: start,
+            what: "a record's data",
+        })?;
     let bad = DecodeError::BadRdata { at, rtype, len };
     let data = match rtype {
         RecordType::A => RData::A(<[u8; 4]>::try_from(bytes).map_err(|_| bad)?.into()),
@@ -584,7 +594,10 @@ pub fn encode_header(h: &Header) -> [u8; HEADER_LEN] {
     let mut out = [0; HEADER_LEN];
     out[..2].copy_from_slice(&h.id.to_be_bytes());
     (out[2], out[3]) = (b2, b3);
-    for (i, n) in [h.qdcount, h.ancount, h.nscount, h.arcount].iter().enumerate() {
+    for (i, n) in [h.qdcount, h.ancount, h.nscount, h.arcount]
+        .iter()
+        .enumerate()
+    {
         out[4 + 2 * i..6 + 2 * i].copy_from_slice(&n.to_be_bytes());
     }
     out
@@ -676,7 +689,11 @@ mod tests {
         assert_eq!(m.answers[0].name, "www.example.test.");
         assert_eq!(m.answers[0].ttl, 300);
         assert_eq!(m.answers[0].data, RData::A([192, 0, 2, 10].into()));
-        assert_eq!(encode(&m).unwrap(), response(), "encodes back to the same bytes");
+        assert_eq!(
+            encode(&m).unwrap(),
+            response(),
+            "encodes back to the same bytes"
+        );
     }
 
     #[test]
@@ -707,7 +724,10 @@ mod tests {
         r.push(0);
         assert_eq!(
             decode(&r),
-            Err(DecodeError::TrailingBytes { at: r.len() - 1, extra: 1 })
+            Err(DecodeError::TrailingBytes {
+                at: r.len() - 1,
+                extra: 1
+            })
         );
     }
 
@@ -743,10 +763,16 @@ mod tests {
         p.push(64);
         p.extend_from_slice(&[b'a'; 64]);
         p.push(0);
-        assert_eq!(decode_name(&p, 12), Err(DecodeError::BadLabelType { at: 12, byte: 64 }));
+        assert_eq!(
+            decode_name(&p, 12),
+            Err(DecodeError::BadLabelType { at: 12, byte: 64 })
+        );
         for byte in [0x40, 0x80, 0xbf] {
             let p = [&[0; 12][..], &[byte, 0]].concat();
-            assert_eq!(decode_name(&p, 12), Err(DecodeError::BadLabelType { at: 12, byte }));
+            assert_eq!(
+                decode_name(&p, 12),
+                Err(DecodeError::BadLabelType { at: 12, byte })
+            );
         }
         // 4 labels of 63 = 256 bytes with the length bytes, 257 with the zero.
         let mut p = vec![0; 12];
@@ -755,7 +781,10 @@ mod tests {
             p.extend_from_slice(&[b'a'; 63]);
         }
         p.push(0);
-        assert_eq!(decode_name(&p, 12), Err(DecodeError::NameTooLong { at: 12 }));
+        assert_eq!(
+            decode_name(&p, 12),
+            Err(DecodeError::NameTooLong { at: 12 })
+        );
         // 3 of 63 and one of 61: 255 exactly.
         let mut p = vec![0; 12];
         for len in [63, 63, 63, 61] {
@@ -794,7 +823,10 @@ mod tests {
         let n = r.len();
         r[n - 5] = 3; // rdlength 3
         r.pop();
-        assert!(matches!(decode(&r), Err(DecodeError::BadRdata { len: 3, .. })));
+        assert!(matches!(
+            decode(&r),
+            Err(DecodeError::BadRdata { len: 3, .. })
+        ));
     }
 
     /// The decoder's promise, tested on many thousands of inputs: any bytes give `Ok` or an
