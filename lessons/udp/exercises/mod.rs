@@ -5,3 +5,4 @@
 //! The exercises are described, with hints, at the end of the UDP chapter.
 
 pub mod ex1_ask_again;
+pub mod ex2_dns_name;

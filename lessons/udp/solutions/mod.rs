@@ -2,3 +2,4 @@
 //! there to get you unstuck.
 
 pub mod ex1_ask_again;
+pub mod ex2_dns_name;

@@ -18,7 +18,7 @@ mod code;
 fn main() {
     exercise::main(
         Subject::from_learner_feature(cfg!(feature = "learner")),
-        &[ex1::EXERCISE],
+        &[ex1::EXERCISE, ex2::EXERCISE],
     )
 }
 
@@ -362,5 +362,239 @@ mod ex1 {
         stop_echo.trigger();
         let _ = echo_thread.join();
         result
+    }
+}
+
+mod ex2 {
+    use super::*;
+    use code::ex2_dns_name::{NameError, decode_name};
+    use udp::random::Random;
+
+    pub const EXERCISE: Exercise = Exercise {
+        lesson: "udp",
+        number: 2,
+        title: "Decode a DNS name",
+        file: "exercises/ex2_dns_name.rs",
+        checks: checks![
+            decodes_a_name,
+            decodes_the_root,
+            stops_at_the_end_of_the_name,
+            escapes_bytes_that_are_not_printable,
+            follows_a_pointer_back,
+            follows_pointers_through_several_names,
+            rejects_a_truncated_name,
+            rejects_a_label_over_63_bytes,
+            rejects_a_name_over_255_bytes,
+            rejects_a_pointer_to_itself,
+            rejects_a_forward_pointer,
+            rejects_a_pointer_loop,
+            never_panics_on_arbitrary_bytes,
+        ],
+    };
+
+    type Decoded = Result<(String, usize), NameError>;
+
+    /// A message: a 12-byte header of zeros (a name never starts before offset 12), then
+    /// `body`.
+    fn packet(body: &[u8]) -> Vec<u8> {
+        [&[0u8; 12][..], body].concat()
+    }
+
+    /// The packet as the report shows it: the header, then the body's bytes in hex.
+    fn show(packet: &[u8]) -> String {
+        let body = packet.get(12..).unwrap_or_default();
+        let hex: Vec<String> = body.iter().take(48).map(|b| format!("{b:02x}")).collect();
+        let more = if body.len() > 48 { " ..." } else { "" };
+        format!(
+            "a {}-byte packet: 12 zero bytes, then from offset 12: {}{more}",
+            packet.len(),
+            hex.join(" ")
+        )
+    }
+
+    /// Calls `decode_name(packet, offset)`, described by `shown`, and compares with `want`.
+    fn expect_shown(packet: &[u8], offset: usize, shown: &str, want: Decoded) -> CheckResult {
+        let wanted = format!("{want:?}");
+        expect_described(packet, offset, shown, want, &wanted)
+    }
+
+    /// The same, with the expected answer described as `wanted` (for a long name).
+    fn expect_described(
+        packet: &[u8],
+        offset: usize,
+        shown: &str,
+        want: Decoded,
+        wanted: &str,
+    ) -> CheckResult {
+        given(
+            format!("decode_name(&packet, {offset}) with {shown}"),
+            wanted,
+        );
+        step("waiting for decode_name to return");
+        let show = |got: &Decoded| match got {
+            Ok((name, end)) if name.len() > 40 => {
+                format!("Ok((a name of {} characters: {name:?}, {end}))", name.len())
+            }
+            got => format!("{got:?}"),
+        };
+        exercise::expect_eq(decode_name(packet, offset), want, show)
+    }
+
+    fn expect(packet: &[u8], offset: usize, want: Decoded) -> CheckResult {
+        expect_shown(packet, offset, &show(packet), want)
+    }
+
+    fn name(text: &str, end: usize) -> Decoded {
+        Ok((text.to_string(), end))
+    }
+
+    fn decodes_a_name() -> CheckResult {
+        let p = packet(b"\x03www\x07example\x04test\x00");
+        expect(&p, 12, name("www.example.test.", 30))
+    }
+
+    fn decodes_the_root() -> CheckResult {
+        expect(&packet(b"\x00"), 12, name(".", 13))
+    }
+
+    fn stops_at_the_end_of_the_name() -> CheckResult {
+        // A name "a." at 12, then "www.test." at 15, then a question's type and class.
+        let p = packet(b"\x01a\x00\x03www\x04test\x00\x00\x01\x00\x01");
+        expect(&p, 15, name("www.test.", 25))
+    }
+
+    fn escapes_bytes_that_are_not_printable() -> CheckResult {
+        // One label `a.b` (a dot inside a label), then one of 7, space, backslash and 255.
+        let p = packet(b"\x03a.b\x04\x07 \\\xff\x00");
+        expect(&p, 12, name("a\\046b.\\007\\032\\092\\255.", 22))
+    }
+
+    fn follows_a_pointer_back() -> CheckResult {
+        // "test." at 12; at 18, "www" and a pointer to 12. The name at 18 ends after the
+        // pointer, at 24, not where the labels it points to end.
+        let p = packet(b"\x04test\x00\x03www\xc0\x0c");
+        expect(&p, 18, name("www.test.", 24))
+    }
+
+    fn follows_pointers_through_several_names() -> CheckResult {
+        // 12: "test."; 18: "example" + pointer to 12; 28: "www" + pointer to 18;
+        // 34: only a pointer to 28.
+        let p = packet(b"\x04test\x00\x07example\xc0\x0c\x03www\xc0\x12\xc0\x1c");
+        expect(&p, 28, name("www.example.test.", 34))?;
+        expect(&p, 34, name("www.example.test.", 36))
+    }
+
+    fn rejects_a_truncated_name() -> CheckResult {
+        let whole = packet(b"\x03www\x04test\x00");
+        for len in 12..whole.len() {
+            expect(&whole[..len], 12, Err(NameError::Truncated))?;
+        }
+        // A pointer cut after its first byte.
+        expect(&packet(b"\x04test\x00\xc0"), 18, Err(NameError::Truncated))?;
+        // An offset past the end.
+        expect(&packet(b"\x00"), 40, Err(NameError::Truncated))
+    }
+
+    fn rejects_a_label_over_63_bytes() -> CheckResult {
+        let mut ok = vec![63];
+        ok.extend_from_slice(&[b'a'; 63]);
+        ok.push(0);
+        let shown = "a label of 63 bytes `a` at offset 12, then 00";
+        let want = name(&format!("{}.", "a".repeat(63)), 77);
+        let wanted = "Ok((\"aaa...a.\" (63 a's and a dot), 77))";
+        expect_described(&packet(&ok), 12, shown, want, wanted)?;
+        for byte in [64u8, 0x80, 0xbf] {
+            let mut body = vec![byte];
+            body.extend_from_slice(&[b'a'; 64]);
+            body.push(0);
+            let shown = format!("the length byte {byte} ({byte:#04x}) at offset 12");
+            expect_shown(&packet(&body), 12, &shown, Err(NameError::BadLabelType))?;
+        }
+        Ok(())
+    }
+
+    /// Labels of `lens` bytes of `x`, then a zero byte.
+    fn labels(lens: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for &len in lens {
+            body.push(len);
+            body.extend(std::iter::repeat_n(b'x', usize::from(len)));
+        }
+        body.push(0);
+        body
+    }
+
+    fn rejects_a_name_over_255_bytes() -> CheckResult {
+        let exactly = labels(&[63, 63, 63, 61]);
+        let text = format!("{0}.{0}.{0}.{1}.", "x".repeat(63), "x".repeat(61));
+        let shown = "labels of 63, 63, 63 and 61 bytes, then 00: 255 bytes in all";
+        let wanted = "Ok((the four labels, dotted: 254 characters, 267))";
+        expect_described(&packet(&exactly), 12, shown, name(&text, 12 + 255), wanted)?;
+        let over = labels(&[63, 63, 63, 62]);
+        let shown = "labels of 63, 63, 63 and 62 bytes, then 00: 256 bytes in all";
+        expect_shown(&packet(&over), 12, shown, Err(NameError::TooLong))?;
+        // Over the limit only through a pointer: "a" and then the 255-byte name.
+        let mut body = exactly;
+        body.extend_from_slice(b"\x01a\xc0\x0c");
+        let shown = "the 255-byte name at 12, then at 267: a label `a` and a pointer to 12";
+        expect_shown(&packet(&body), 267, shown, Err(NameError::TooLong))
+    }
+
+    fn rejects_a_pointer_to_itself() -> CheckResult {
+        expect(&packet(b"\xc0\x0c"), 12, Err(NameError::BadPointer))?;
+        expect(&packet(b"\x01a\xc0\x0e"), 12, Err(NameError::BadPointer))
+    }
+
+    fn rejects_a_forward_pointer() -> CheckResult {
+        // At 12 a pointer to 14, where a valid name (the root) waits.
+        expect(&packet(b"\xc0\x0e\x00"), 12, Err(NameError::BadPointer))
+    }
+
+    fn rejects_a_pointer_loop() -> CheckResult {
+        // "a" and a pointer back to the "a": each pointer is before itself, yet they loop.
+        expect(&packet(b"\x01a\xc0\x0c"), 12, Err(NameError::BadPointer))?;
+        // At 16: "b" and a pointer to 12; at 12: "a" and a pointer to 16.
+        expect(
+            &packet(b"\x01a\xc0\x10\x01b\xc0\x0c"),
+            16,
+            Err(NameError::BadPointer),
+        )
+    }
+
+    fn never_panics_on_arbitrary_bytes() -> CheckResult {
+        let mut rng = Random::new(2);
+        let good = packet(b"\x04test\x00\x07example\xc0\x0c\x03www\xc0\x12\xc0\x1c");
+        for case in 0..4_000 {
+            let p: Vec<u8> = if case % 2 == 0 {
+                let len = (rng.next_u64() % 48) as usize;
+                (0..len).map(|_| rng.next_u64() as u8).collect()
+            } else {
+                let mut p = good.clone();
+                for _ in 0..1 + rng.next_u64() % 3 {
+                    let i = (rng.next_u64() as usize) % p.len();
+                    p[i] = rng.next_u64() as u8;
+                }
+                p
+            };
+            let offset = (rng.next_u64() as usize) % (p.len() + 2);
+            given(
+                format!("decode_name(&packet, {offset}) with {}", show_all(&p)),
+                "Ok((name, end)) with offset < end <= packet.len(), or an error; no panic",
+            );
+            step("waiting for decode_name to return");
+            match decode_name(&p, offset) {
+                Ok((name, end)) if end <= offset || end > p.len() => {
+                    return got(format!("Ok(({name:?}, {end}))"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every byte of a short random packet, header included.
+    fn show_all(p: &[u8]) -> String {
+        let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
+        format!("the {}-byte packet [{}]", p.len(), hex.join(" "))
     }
 }
