@@ -103,7 +103,7 @@ impl From<io::Error> for LookupError {
 
 /// A query id nobody can guess from the last one: from the hasher keys the standard library
 /// draws from the operating system's random source. An off-path attacker who wants a forged
-/// reply accepted must guess the id *and* our source port (RFC 5452 §9.1, §10).
+/// reply accepted must guess the id *and* our source port (RFC 5452 §9.2).
 pub fn random_id() -> u16 {
     std::collections::hash_map::RandomState::new().hash_one(Instant::now()) as u16
 }

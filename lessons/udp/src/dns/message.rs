@@ -146,8 +146,8 @@ pub struct Header {
     pub recursion_desired: bool,
     /// RA: the server would.
     pub recursion_available: bool,
-    /// The three bits RFC 1035 called Z; RFC 4035 §3.2 now uses two of them (AD, CD). Kept as
-    /// they came, so a decoded message encodes to the same bytes.
+    /// The three bits RFC 1035 called Z; DNSSEC (RFC 4035) now uses two of them, AD and CD.
+    /// Kept as they came, so a decoded message encodes to the same bytes.
     pub z: u8,
     pub rcode: u8,
     pub qdcount: u16,
@@ -255,10 +255,9 @@ impl fmt::Display for DecodeError {
             DecodeError::NameTooLong { at } => {
                 write!(f, "name at byte {at} is longer than {MAX_NAME} bytes")
             }
-            DecodeError::BadPointer { at, target } => write!(
-                f,
-                "compression pointer at byte {at} to byte {target} does not point back"
-            ),
+            DecodeError::BadPointer { at, target } => {
+                write!(f, "pointer at byte {at} to {target} does not point back")
+            }
             DecodeError::BadLabelType { at, byte } => {
                 write!(f, "reserved label type {byte:#04x} at byte {at}")
             }

@@ -58,7 +58,7 @@ impl Table {
                 .map_err(|_| error(format!("{address:?} is not an IP address")))?;
             let mut any = false;
             for name in words {
-                // Names compare without regard to ASCII case (RFC 4343 §3).
+                // Names compare without regard to ASCII case (RFC 4343 §2).
                 let name = valid_name(name).map_err(&error)?;
                 names.entry(name).or_default().push(address);
                 any = true;
@@ -69,8 +69,10 @@ impl Table {
         }
         Ok(Table { names })
     }
-    // ANCHOR_END: table
+}
+// ANCHOR_END: table
 
+impl Table {
     /// The example table, `lessons/udp/dns/hosts.txt`, compiled in.
     pub fn example() -> Table {
         Table::parse(EXAMPLE_TABLE).unwrap_or_default()
@@ -143,7 +145,7 @@ pub enum Reply {
 pub fn answer(table: &Table, packet: &[u8]) -> Reply {
     let header = match message::decode_header(packet) {
         Ok(header) => header,
-        Err(_) => return Reply::Ignore(format!("{} bytes: too short for a header", packet.len())),
+        Err(_) => return Reply::Ignore("too short for a header".into()),
     };
     if header.response {
         return Reply::Ignore("a response, not a query".into());
@@ -301,7 +303,7 @@ pub fn serve(
                     stats.refused += 1;
                     let rcode = message::decode_header(&bytes).map(|h| h.rcode());
                     let rcode = rcode.map(|r| r.to_string()).unwrap_or_default();
-                    let _ = writeln!(log, "answered {rcode} to {from}: {problem}");
+                    let _ = writeln!(log, "{rcode} to {from}: {problem}");
                 }
                 if let Err(e) = socket.send_to(&bytes, from) {
                     let _ = writeln!(log, "could not answer {from}: {e}");
@@ -310,7 +312,7 @@ pub fn serve(
             Reply::Ignore(why) => {
                 stats.ignored += 1;
                 let n = stats.ignored;
-                let _ = writeln!(log, "ignored a datagram from {from} ({why}); {n} so far");
+                let _ = writeln!(log, "ignored {len} bytes from {from}: {why} ({n} so far)");
             }
         }
     }
