@@ -234,7 +234,7 @@ impl Client {
 
     /// Receives one datagram within `wait`: `Ok(None)` when the wait ran out.
     fn receive(&self, buf: &mut [u8], wait: Duration) -> Result<Option<usize>, RequestError> {
-        // A zero timeout means "block forever" to set_read_timeout: wait at least 1 ms.
+        // set_read_timeout refuses a zero duration (the OS would read it as "forever").
         let wait = wait.max(Duration::from_millis(1));
         self.socket
             .set_read_timeout(Some(wait))
