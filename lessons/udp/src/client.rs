@@ -110,11 +110,14 @@ pub enum RequestError {
 impl std::fmt::Display for RequestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RequestError::NoReply { attempts, waited } => write!(
-                f,
-                "no reply after {attempts} tries over {:.1} s",
-                waited.as_secs_f64()
-            ),
+            RequestError::NoReply { attempts, waited } => {
+                let tries = if *attempts == 1 { "try" } else { "tries" };
+                write!(
+                    f,
+                    "no reply after {attempts} {tries} over {:.1} s",
+                    waited.as_secs_f64()
+                )
+            }
             RequestError::Refused(_) => write!(f, "the server's host refused the request"),
             RequestError::Io(_) => write!(f, "the socket failed"),
         }
