@@ -55,10 +55,12 @@ pub enum LookupError {
     Io(io::Error),
 }
 
+/// The cause of `BadName` and `Io` is their `source`, not part of the text, so that an error
+/// chain (`{:#}`) names it once.
 impl fmt::Display for LookupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LookupError::BadName(e) => write!(f, "cannot look that name up: {e}"),
+            LookupError::BadName(_) => f.write_str("cannot look that name up"),
             LookupError::Refused { server } => write!(
                 f,
                 "no DNS server at {server}: the query was refused (ICMP port unreachable)"
@@ -80,7 +82,7 @@ impl fmt::Display for LookupError {
                 }
                 Ok(())
             }
-            LookupError::Io(e) => write!(f, "the lookup failed: {e}"),
+            LookupError::Io(_) => f.write_str("the lookup failed"),
         }
     }
 }
@@ -146,7 +148,8 @@ pub fn lookup_with_id(
             socket.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             let len = match socket.recv(&mut buf) {
                 Ok(len) => len,
-                Err(e) if crate::is_timeout(&e) => break,
+                // (Checked against the deadline again: a timeout may end a little early.)
+                Err(e) if crate::is_timeout(&e) => continue,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     return Err(LookupError::Refused { server });
                 }

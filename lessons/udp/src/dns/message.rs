@@ -848,7 +848,7 @@ mod tests {
         }];
         let started = std::time::Instant::now();
         let (mut ok, mut err) = (0, 0);
-        for case in 0..60_000 {
+        for case in 0..200_000 {
             let bytes: Vec<u8> = if case % 2 == 0 {
                 let len = (rng.next_u64() % 80) as usize;
                 (0..len).map(|_| rng.next_u64() as u8).collect()
@@ -877,7 +877,7 @@ mod tests {
                 Err(_) => err += 1,
             }
         }
-        assert!(ok > 100 && err > 10_000, "{ok} decoded, {err} refused");
+        assert!(ok > 300 && err > 30_000, "{ok} decoded, {err} refused");
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 }

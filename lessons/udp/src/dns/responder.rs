@@ -464,7 +464,7 @@ mod tests {
         let mut rng = crate::random::Random::new(42);
         let table = table();
         let good = encode_query(1, "www.example.test", RecordType::A).unwrap();
-        for case in 0..20_000 {
+        for case in 0..50_000 {
             let bytes: Vec<u8> = if case % 2 == 0 {
                 (0..rng.next_u64() % 64)
                     .map(|_| rng.next_u64() as u8)
