@@ -264,7 +264,8 @@ impl Services {
 
     /// The name for `port` over `protocol`, if it has one.
     pub fn name(&self, port: u16, protocol: Protocol) -> Option<&str> {
-        self.by_port(port, protocol).map(|entry| entry.name.as_str())
+        self.by_port(port, protocol)
+            .map(|entry| entry.name.as_str())
     }
 
     /// Every entry, in the file's order.
@@ -335,7 +336,14 @@ rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol
 
     #[test]
     fn blank_lines_comments_and_other_protocols_are_no_entry() {
-        for line in ["", "   \t", "# a comment", "  # indented", "at-rtmp 1/ddp", "x 9/sctp"] {
+        for line in [
+            "",
+            "   \t",
+            "# a comment",
+            "  # indented",
+            "at-rtmp 1/ddp",
+            "x 9/sctp",
+        ] {
             assert_eq!(parse_line(line), Ok(None), "{line:?}");
         }
     }
@@ -350,7 +358,10 @@ rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol
     #[test]
     fn malformed_lines_say_what_is_wrong() {
         let cases = [
-            ("ddp\t\t# Datagram Delivery Protocol", "has no port/protocol"),
+            (
+                "ddp\t\t# Datagram Delivery Protocol",
+                "has no port/protocol",
+            ),
             ("http 80", "is not port/protocol"),
             ("http 80/", "names no protocol"),
             ("http 65536/tcp", "not a port number"),
@@ -392,7 +403,10 @@ rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol
         assert_eq!(ports("domain", None), domain);
         assert_eq!(ports("domain", Some(Protocol::Udp)), [(53, Protocol::Udp)]);
         assert_eq!(ports("www", None), [(80, Protocol::Tcp)]);
-        assert_eq!(ports("HTTPS", None), [(443, Protocol::Tcp), (443, Protocol::Udp)]);
+        assert_eq!(
+            ports("HTTPS", None),
+            [(443, Protocol::Tcp), (443, Protocol::Udp)]
+        );
         assert_eq!(ports("postgres", None), [(5432, Protocol::Tcp)]);
         assert_eq!(ports("mail", Some(Protocol::Udp)), []);
         assert_eq!(ports("nosuch", None), []);
