@@ -119,7 +119,8 @@ pub fn parse_line(line: &str) -> Result<Option<Entry>, String> {
 pub enum Source {
     /// A services file, such as `/etc/services`.
     System(PathBuf),
-    /// The built-in table, because the file could not be read: `reason` says why.
+    /// The built-in table instead of the file at `path`: `reason` says why it could not be
+    /// read, or is empty if the built-in table was asked for.
     BuiltIn { path: PathBuf, reason: String },
 }
 // ANCHOR_END: source
@@ -128,6 +129,11 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::System(path) => write!(f, "{}", path.display()),
+            Source::BuiltIn { path, reason } if reason.is_empty() => write!(
+                f,
+                "the built-in table of well-known ports, not {}",
+                path.display()
+            ),
             Source::BuiltIn { path, reason } => write!(
                 f,
                 "the built-in table of well-known ports ({}: {reason})",
@@ -239,6 +245,11 @@ impl Services {
             reason,
         };
         Services::parse(BUILT_IN, source)
+    }
+
+    /// The built-in table, asked for instead of the system's file.
+    pub fn built_in_table() -> Services {
+        Services::built_in(Path::new(SYSTEM_FILE), String::new())
     }
 
     // ANCHOR: lookup
