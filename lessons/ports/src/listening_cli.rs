@@ -310,9 +310,8 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|cause| {
         if let Some(not_found) = cause.downcast_ref::<NotFound>() {
             return Some(if not_found.by_port {
-                "most ports have no registered name; a name is a convention, and any\n\
-                 program may use any port (IANA's registry: https://www.iana.org/\n\
-                 assignments/service-names-port-numbers)"
+                "most ports have no registered name; a name is a convention that IANA\n\
+                 keeps, and any program may use any port"
             } else {
                 "a name is spelled as in /etc/services, such as https, domain or ssh;\n\
                  look a port up instead: cargo run -p ports -- service 443"
