@@ -35,35 +35,37 @@ impl fmt::Display for SpecError {
             SpecError::EmptyItem { at } => write!(f, "empty item at column {}", at + 1),
             SpecError::TrailingComma { at } => write!(f, "trailing comma at column {}", at + 1),
             SpecError::NotANumber { at, token } if token.is_empty() => {
-                write!(f, "a port number is missing at column {}", at + 1)
+                write!(f, "a port is missing at column {}", at + 1)
             }
             SpecError::NotANumber { at, token } => {
                 write!(f, "{token:?} at column {} is not a port number", at + 1)
             }
-            SpecError::Zero { at } => write!(
-                f,
-                "port 0 at column {} cannot be scanned: ports start at 1",
-                at + 1
-            ),
-            SpecError::TooLarge { at, token } => write!(
-                f,
-                "port {token} at column {} is above 65535, the largest port",
-                at + 1
-            ),
-            SpecError::Reversed { at, start, end } => write!(
-                f,
-                "the range {start}-{end} at column {} is reversed: write {end}-{start}",
-                at + 1
-            ),
+            SpecError::Zero { at } => write!(f, "port 0 at column {}", at + 1),
+            SpecError::TooLarge { at, token } => {
+                write!(f, "{token} at column {} is above 65535", at + 1)
+            }
+            SpecError::Reversed { at, start, end } => {
+                write!(f, "{start}-{end} at column {} is reversed", at + 1)
+            }
+        }
+    }
+}
+
+impl SpecError {
+    /// What to do about it, in one line.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SpecError::Zero { .. } => {
+                "ports are 1 to 65535: port 0 only asks the OS to choose one when binding"
+            }
+            SpecError::TooLarge { .. } => "ports are 1 to 65535, the 16 bits of the TCP header",
+            SpecError::Reversed { .. } => "write the lower port first, as in 20-25",
+            _ => "a spec is ports and ranges separated by commas, as in 20-25,80,443",
         }
     }
 }
 
 impl std::error::Error for SpecError {}
-
-/// What the specification's grammar looks like, for hints.
-pub const SYNTAX: &str = "a spec is ports and ranges separated by commas, \
-                          such as 20-25,80,443, or - for all";
 
 // ANCHOR: parse
 /// Parses `20-25,80,443` into the ports it names, sorted, each once. Items are ports or
@@ -182,10 +184,7 @@ mod tests {
             end: 20,
         };
         assert_eq!(err("80,25-20"), reversed);
-        assert_eq!(
-            reversed.to_string(),
-            "the range 25-20 at column 4 is reversed: write 20-25"
-        );
+        assert_eq!(reversed.to_string(), "25-20 at column 4 is reversed");
     }
 
     #[test]
