@@ -491,6 +491,8 @@ rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol
         };
         assert_eq!(s.source(), &Source::System(PathBuf::from(SYSTEM_FILE)));
         assert!(s.entries().len() > 100, "{} entries", s.entries().len());
+        let (entries, skipped) = (s.entries().len(), s.skipped().len());
+        eprintln!("{SYSTEM_FILE}: {entries} TCP and UDP entries, {skipped} lines skipped");
         for (line, why) in s.skipped() {
             assert!(why.contains("has no port/protocol"), "line {line}: {why}");
         }
