@@ -3,3 +3,6 @@
 //!     cargo exercise ports
 //!
 //! The exercises are described, with hints, at the end of the Ports chapter.
+
+pub mod ex1_port_spec;
+pub mod ex2_bounded_scan;
