@@ -3,12 +3,14 @@
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use ports::scan::{self, FileLimit, PortResult, ScanError, State};
+use ports::services::{Protocol, Services};
 use ports::spec;
 
 #[derive(Subcommand)]
@@ -209,9 +211,12 @@ fn service(port: u16) -> String {
     service_name(port).unwrap_or_else(|| "unknown".into())
 }
 
-/// The services database lookup. Until `ports::services` can answer, no port has a name.
-fn service_name(_port: u16) -> Option<String> {
-    None
+/// The name of `port` over TCP in the system's services database (or the lesson's built-in
+/// table when the file cannot be read), read once.
+fn service_name(port: u16) -> Option<String> {
+    static SERVICES: OnceLock<Services> = OnceLock::new();
+    let services = SERVICES.get_or_init(Services::load);
+    services.name(port, Protocol::Tcp).map(str::to_string)
 }
 
 // ANCHOR: demo
