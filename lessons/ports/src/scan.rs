@@ -88,6 +88,10 @@ const ENFILE: i32 = 23;
 /// Tries one connection to `addr`, waiting at most `timeout`, and closes it at once.
 fn probe(addr: SocketAddr, timeout: Duration) -> Result<State, io::Error> {
     match TcpStream::connect_timeout(&addr, timeout) {
+        // A connection from `addr` to itself is no listener: the kernel picked the port we
+        // tried as our own port too, and the SYN met itself (TCP's "simultaneous open",
+        // RFC 9293 §3.5). A full scan of loopback meets this about once.
+        Ok(stream) if stream.local_addr().ok() == Some(addr) => Ok(State::Closed),
         Ok(_stream) => Ok(State::Open), // dropped here: the connection is closed
         Err(e) if e.kind() == ErrorKind::ConnectionRefused => Ok(State::Closed),
         Err(e) if crate::is_timeout(&e) => Ok(State::Filtered),
