@@ -84,19 +84,22 @@ for r in $(seq "$rounds"); do
 done
 
 python3 - "$rounds" "$(cat "$held")" "${lines[@]}" >lessons/ports/bench/results.md <<'PY'
-import datetime, platform, statistics, subprocess, sys
+import datetime, platform, statistics, subprocess, sys, textwrap
 
 rounds, held = sys.argv[1], sys.argv[2]
 rows = [line.split(" ") for line in sys.argv[3:]]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 nmap = subprocess.run(["nmap", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-print(f"Measured on {datetime.date.today()}: {cpu}, {cores} cores, Linux {platform.release()}, {nmap}.")
-print(f"All 65,535 TCP ports of 127.0.0.1, {rounds} interleaved rounds, wall-clock time of each")
-print("process: the median, and in brackets the lowest and highest round; the ratio is taken round")
-print("by round. Ours: `target/release/ports scan 127.0.0.1` (512 at a time, 1000 ms timeout).")
-print("nmap: `nmap -sT -p- -n -Pn -T<n> -oG - 127.0.0.1` (-T3 is nmap's default). One run of")
-print("`lessons/ports/bench/vs-nmap.sh`.")
+def para(text):
+    print(textwrap.fill(text, width=96, break_on_hyphens=False))
+
+para(f"Measured on {datetime.date.today()}: {cpu}, {cores} cores, Linux {platform.release()}, "
+     f"{nmap}. All 65,535 TCP ports of 127.0.0.1, {rounds} interleaved rounds, wall-clock time "
+     "of each process: the median, and in brackets the lowest and highest round; the ratio is "
+     "taken round by round. Ours: `target/release/ports scan 127.0.0.1` (512 at a time, 1000 ms "
+     "timeout). nmap: `nmap -sT -p- -n -Pn -T<n> -oG - 127.0.0.1` (-T3 is nmap's default). One "
+     "run of `lessons/ports/bench/vs-nmap.sh`.")
 print()
 print("| nmap timing | ours, s | nmap, s | ours / nmap |")
 print("|---|---|---|---|")
@@ -123,14 +126,13 @@ for timing in ["T3", "T4", "T5"]:
             differ.append(sorted(a ^ b, key=int))
 print()
 total = len(rows)
-print(f"Open ports: the {len(held)} listeners the script held open were found by both scanners in "
-      f"{total - missed} of {total} pairs of runs; both found exactly the same open ports in "
-      f"{same} of {total}.", end="")
+text = (f"Open ports: the {len(held)} listeners the script held open were found by both scanners "
+        f"in {total - missed} of {total} pairs of runs; both found exactly the same open ports "
+        f"in {same} of {total}.")
 if differ:
     ports = sorted({p for d in differ for p in d}, key=int)
-    print(f" The other pairs differed on ports {', '.join(ports)}, listeners of other programs"
-          " on this machine that one run of a pair saw and the other did not.")
-else:
-    print()
+    text += (f" The other pairs differed on ports {', '.join(ports)}, listeners of other "
+             "programs on this machine that one run of a pair saw and the other did not.")
+para(text)
 PY
 cat lessons/ports/bench/results.md
