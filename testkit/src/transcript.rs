@@ -58,17 +58,22 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
 }
 
 /// Replaces what legitimately differs between runs: ephemeral ports (32768-65535, the range every
-/// common OS hands out for port 0), durations, and numbers a program itself marks as
-/// `(varies by system)`, such as default buffer sizes.
+/// common OS hands out for port 0) after a colon or before `/tcp` or `/udp` (as a port scanner
+/// shows them), durations, and numbers a program itself marks as `(varies by system)`, such as
+/// default buffer sizes.
 pub fn normalize(output: &str) -> String {
     static PORT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r":(3[2-9]\d{3}|[4-5]\d{4}|6[0-5]\d{3})\b").expect("valid regex")
+    });
+    static PORT_PROTOCOL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(3[2-9]\d{3}|[4-5]\d{4}|6[0-5]\d{3})/(tcp|udp)\b").expect("valid regex")
     });
     static DURATION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\b\d+(\.\d+)?\s?(ns|µs|us|ms|s)\b").expect("valid regex"));
     static VARYING: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\b\d+ (\w+ )?\(varies by system\)").expect("valid regex"));
     let output = PORT.replace_all(output, ":<port>");
+    let output = PORT_PROTOCOL.replace_all(&output, "<port>/$2");
     let output = VARYING.replace_all(&output, "<n> ${1}(varies by system)");
     DURATION.replace_all(&output, "<duration>").into_owned()
 }
@@ -374,6 +379,10 @@ mod tests {
         assert_eq!(
             normalize("127.0.0.1:7878 :80 :8080"),
             "127.0.0.1:7878 :80 :8080"
+        );
+        assert_eq!(
+            normalize("45939/tcp open, 60000/udp; 8080/tcp 22/tcp 45939 a45939/tcp"),
+            "<port>/tcp open, <port>/udp; 8080/tcp 22/tcp 45939 a45939/tcp"
         );
     }
 
