@@ -313,15 +313,17 @@ fn silent_listener() -> io::Result<Silent> {
 
 /// The hint for an error of these subcommands, if it has one.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    // A context (UnknownHost wraps the resolver's error) is found by downcasting the
+    // anyhow::Error itself, not by walking its chain.
+    if err.downcast_ref::<UnknownHost>().is_some() {
+        return Some("HOST is a name or an address, such as localhost, 127.0.0.1 or ::1");
+    }
     err.chain().find_map(|cause| {
         if cause.is::<NotLoopback>() {
             return Some(
                 "scan only machines you own or have permission to test;\n      \
                  for one of those, add --allow-remote",
             );
-        }
-        if cause.is::<UnknownHost>() {
-            return Some("HOST is a name or an address, such as localhost, 127.0.0.1 or ::1");
         }
         match cause.downcast_ref::<ScanError>()? {
             ScanError::OutOfFiles { .. } | ScanError::NoThreads(_) => {

@@ -223,7 +223,11 @@ fn a_target_that_is_not_loopback_is_refused() {
 /// The connection attempts a run of the binary makes, as strace shows them.
 fn traced_connects(args: &[&str]) -> Option<String> {
     let strace = require("strace", "install it with: apt-get install strace")?;
-    let log = std::env::temp_dir().join(format!("ports-scan-{}.strace", std::process::id()));
+    // One log per call: the tests of this file run as threads of one process.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("ports-scan-{}-{call}.strace", std::process::id());
+    let log = std::env::temp_dir().join(name);
     let status = Process::new(strace)
         .args(["-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o"])
         .arg(&log)
@@ -252,6 +256,33 @@ fn a_refused_target_is_sent_nothing() {
     assert!(
         !trace.contains("connect("),
         "a connection was tried: {trace}"
+    );
+}
+
+/// A host name that cannot be resolved: one error line, a hint, exit 1. The name's first
+/// label is 64 bytes, over DNS's limit of 63 (RFC 1035 §2.3.4), so the C library refuses it
+/// without asking any server: strace shows no connect except to the local name-service
+/// cache's Unix socket, and nothing sent.
+#[test]
+fn an_unresolvable_host_is_an_error_with_a_hint_and_no_query() {
+    let host = format!("{}.invalid", "a".repeat(64));
+    let Some(trace) = traced_connects(&["scan", &host, "--ports", "80"]) else {
+        return;
+    };
+    let network: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("connect(") || l.contains("send"))
+        .filter(|l| !l.contains("AF_UNIX"))
+        .collect();
+    assert!(
+        network.is_empty(),
+        "the lookup reached the network: {network:?}"
+    );
+    course_testkit::cli::expect_failure(
+        bin(),
+        &["scan", &host, "--ports", "80"],
+        &format!("could not resolve \"{host}\""),
+        "HOST is a name or an address",
     );
 }
 
