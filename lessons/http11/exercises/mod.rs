@@ -1,0 +1,5 @@
+//! Your exercises for the HTTP lesson. Edit the files below, then check them with:
+//!
+//!     cargo exercise http11
+//!
+//! The exercises are described, with hints, at the end of the HTTP chapter.
