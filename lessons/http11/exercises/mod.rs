@@ -3,3 +3,6 @@
 //!     cargo exercise http11
 //!
 //! The exercises are described, with hints, at the end of the HTTP chapter.
+
+pub mod ex1_request_head;
+pub mod ex4_safe_path;

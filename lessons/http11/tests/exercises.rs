@@ -18,364 +18,466 @@ mod code;
 fn main() {
     exercise::main(
         Subject::from_learner_feature(cfg!(feature = "learner")),
-        &[ex1::EXERCISE, ex2::EXERCISE],
+        &[ex1::EXERCISE, ex4::EXERCISE],
     )
 }
 
 mod ex1 {
     use super::*;
-    use code::ex1_port_spec::{SpecError, parse_ports};
+    use code::ex1_request_head::{Head, HeadError, parse_head};
 
     pub const EXERCISE: Exercise = Exercise {
-        lesson: "ports",
+        lesson: "http11",
         number: 1,
-        title: "Parse a port range",
-        file: "exercises/ex1_port_spec.rs",
+        title: "Parse a request head",
+        file: "exercises/ex1_request_head.rs",
         checks: checks![
-            parses_one_port,
-            parses_ports_and_ranges,
-            sorts_and_removes_duplicates,
-            accepts_the_lowest_and_highest_ports,
-            parses_every_port,
-            rejects_port_zero,
-            rejects_a_port_above_65535,
-            rejects_a_reversed_range,
-            rejects_an_empty_specification_or_item,
-            rejects_a_trailing_comma,
-            rejects_what_is_not_a_port,
-            never_panics_on_arbitrary_text,
+            parses_a_simple_get,
+            keeps_fields_in_order_and_trims_their_values,
+            accepts_http_1_0_without_host,
+            ignores_the_body_after_the_empty_line,
+            refuses_a_head_without_the_empty_line,
+            refuses_a_bare_lf_or_cr,
+            refuses_a_bad_request_line,
+            refuses_a_bad_version,
+            refuses_whitespace_before_the_colon,
+            refuses_obs_fold,
+            refuses_a_field_without_a_colon_or_name,
+            requires_exactly_one_host,
+            reports_the_first_error_in_the_bytes,
+            never_panics_on_arbitrary_bytes,
         ],
     };
 
-    fn show(result: &Result<Vec<u16>, SpecError>) -> String {
-        match result {
-            Ok(ports) if ports.len() > 12 => format!(
-                "Ok([{} ports: {:?} ... {:?}])",
-                ports.len(),
-                &ports[..3],
-                &ports[ports.len() - 3..]
-            ),
-            other => format!("{other:?}"),
+    fn show(result: &Result<Head, HeadError>) -> String {
+        format!("{result:?}")
+    }
+
+    fn head(method: &str, target: &str, version: &str, headers: &[(&str, &str)]) -> Head {
+        Head {
+            method: method.into(),
+            target: target.into(),
+            version: version.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
-    /// Calls `parse_ports(spec)` and expects `expected`, which the report shows as `shown`.
-    fn expect(spec: &str, expected: Result<Vec<u16>, SpecError>) -> CheckResult {
-        given(format!("parse_ports({spec:?})"), show(&expected));
-        step(format!("waiting for parse_ports({spec:?}) to return"));
-        expect_eq(parse_ports(spec), expected, show)
+    /// Calls `parse_head(bytes)` and expects `expected`.
+    fn expect(bytes: &[u8], expected: Result<Head, HeadError>) -> CheckResult {
+        let shown = String::from_utf8_lossy(bytes);
+        given(format!("parse_head(b{shown:?})"), show(&expected));
+        step(format!("waiting for parse_head(b{shown:?}) to return"));
+        expect_eq(parse_head(bytes), expected, show)
     }
 
-    fn expect_all(cases: Vec<(&str, Result<Vec<u16>, SpecError>)>) -> CheckResult {
-        cases
-            .into_iter()
-            .try_for_each(|(spec, expected)| expect(spec, expected))
+    fn expect_err(cases: &[&[u8]], error: HeadError) -> CheckResult {
+        cases.iter().try_for_each(|bytes| expect(bytes, Err(error)))
     }
 
-    fn parses_one_port() -> CheckResult {
-        expect("80", Ok(vec![80]))
+    fn parses_a_simple_get() -> CheckResult {
+        expect(
+            b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            Ok(head(
+                "GET",
+                "/index.html",
+                "HTTP/1.1",
+                &[("Host", "example.com")],
+            )),
+        )
     }
 
-    fn parses_ports_and_ranges() -> CheckResult {
-        expect("20-25,80,443", Ok(vec![20, 21, 22, 23, 24, 25, 80, 443]))
+    fn keeps_fields_in_order_and_trims_their_values() -> CheckResult {
+        expect(
+            b"POST /form?x=1 HTTP/1.1\r\nhost: a\r\nAccept:  */*\t\r\nX-Empty:\r\n\
+              User-Agent: curl/8.5.0\r\n\r\n",
+            Ok(head(
+                "POST",
+                "/form?x=1",
+                "HTTP/1.1",
+                &[
+                    ("host", "a"),
+                    ("Accept", "*/*"),
+                    ("X-Empty", ""),
+                    ("User-Agent", "curl/8.5.0"),
+                ],
+            )),
+        )
     }
 
-    fn sorts_and_removes_duplicates() -> CheckResult {
-        expect_all(vec![
-            ("443,80", Ok(vec![80, 443])),
-            ("443,80,79-81,80,81", Ok(vec![79, 80, 81, 443])),
-            ("7-7", Ok(vec![7])),
-        ])
+    fn accepts_http_1_0_without_host() -> CheckResult {
+        expect(
+            b"BREW /pot HTTP/1.0\r\n\r\n",
+            Ok(head("BREW", "/pot", "HTTP/1.0", &[])),
+        )
     }
 
-    fn accepts_the_lowest_and_highest_ports() -> CheckResult {
-        expect_all(vec![
-            ("1,65535", Ok(vec![1, 65535])),
-            ("65534-65535", Ok(vec![65534, 65535])),
-        ])
+    fn ignores_the_body_after_the_empty_line() -> CheckResult {
+        expect(
+            b"PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nHost: b\r\n",
+            Ok(head(
+                "PUT",
+                "/f",
+                "HTTP/1.1",
+                &[("Host", "a"), ("Content-Length", "9")],
+            )),
+        )
     }
 
-    fn parses_every_port() -> CheckResult {
-        expect("1-65535", Ok((1..=65535).collect()))
+    fn refuses_a_head_without_the_empty_line() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\r\nHost: a\r\n",
+                b"GET / HTTP/1.1\r\nHost: a",
+                b"",
+            ],
+            HeadError::MissingCrlf,
+        )
     }
 
-    fn rejects_port_zero() -> CheckResult {
-        expect_all(vec![
-            ("0", Err(SpecError::Zero { item: 1 })),
-            ("80,0", Err(SpecError::Zero { item: 2 })),
-            ("80,0-10", Err(SpecError::Zero { item: 2 })),
-        ])
+    fn refuses_a_bare_lf_or_cr() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\nHost: a\n\n",
+                b"GET / HTTP/1.1\nHost: a\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n",
+            ],
+            HeadError::MissingCrlf,
+        )
     }
 
-    fn rejects_a_port_above_65535() -> CheckResult {
-        expect_all(vec![
-            ("65536", Err(SpecError::TooLarge { item: 1 })),
-            ("80,1-70000", Err(SpecError::TooLarge { item: 2 })),
-            ("99999999999", Err(SpecError::TooLarge { item: 1 })),
-        ])
+    fn refuses_a_bad_request_line() -> CheckResult {
+        expect_err(
+            &[
+                b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+                b"GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET /\r\nHost: a\r\n\r\n",
+                b"GET\r\nHost: a\r\n\r\n",
+                b"\r\n\r\n",
+                b"G(T / HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+            ],
+            HeadError::BadRequestLine,
+        )
     }
 
-    fn rejects_a_reversed_range() -> CheckResult {
-        let reversed = |item, start, end| Err(SpecError::Reversed { item, start, end });
-        expect_all(vec![
-            ("25-20", reversed(1, 25, 20)),
-            ("80,443-442", reversed(2, 443, 442)),
-        ])
+    fn refuses_a_bad_version() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+                b"GET / http/1.1\r\nHost: a\r\n\r\n",
+                b"GET / HTTP/1.10\r\nHost: a\r\n\r\n",
+                b"GET / HTTP\r\nHost: a\r\n\r\n",
+            ],
+            HeadError::BadVersion,
+        )
     }
 
-    fn rejects_an_empty_specification_or_item() -> CheckResult {
-        expect_all(vec![
-            ("", Err(SpecError::Empty)),
-            ("80,,443", Err(SpecError::EmptyItem { item: 2 })),
-            (",80", Err(SpecError::EmptyItem { item: 1 })),
-        ])
+    fn refuses_whitespace_before_the_colon() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\nAccept\t: */*\r\n\r\n",
+            ],
+            HeadError::SpaceBeforeColon,
+        )
     }
 
-    fn rejects_a_trailing_comma() -> CheckResult {
-        expect_all(vec![
-            ("80,", Err(SpecError::TrailingComma)),
-            ("20-25,80,443,", Err(SpecError::TrailingComma)),
-        ])
+    fn refuses_obs_fold() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\r\nHost: a\r\nX: one\r\n two\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\nX: one\r\n\ttwo\r\n\r\n",
+            ],
+            HeadError::ObsFold,
+        )
     }
 
-    fn rejects_what_is_not_a_port() -> CheckResult {
-        let not = |item, text: &str| {
-            Err(SpecError::NotAPort {
-                item,
-                text: text.to_string(),
-            })
-        };
-        expect_all(vec![
-            ("http", not(1, "http")),
-            ("80,8o", not(2, "8o")),
-            ("20-", not(1, "20-")),
-            ("-20", not(1, "-20")),
-            ("1-2-3", not(1, "1-2-3")),
-            ("80, 443", not(2, " 443")),
-            ("+80", not(1, "+80")),
-            ("-", not(1, "-")),
-        ])
+    fn refuses_a_field_without_a_colon_or_name() -> CheckResult {
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\n: no name\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\nX(y): z\r\n\r\n",
+            ],
+            HeadError::BadField,
+        )
     }
 
-    fn never_panics_on_arbitrary_text() -> CheckResult {
-        // Every text of up to 4 characters over these, in order: 9,331 calls.
-        let alphabet = ['0', '1', '6', '9', '-', ',', 'x', ' ', '\u{e9}'];
-        let mut texts = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..4 {
-            last = last
-                .iter()
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-                .collect();
-            texts.extend(last.iter().cloned());
+    fn requires_exactly_one_host() -> CheckResult {
+        expect(b"GET / HTTP/1.1\r\n\r\n", Err(HeadError::MissingHost))?;
+        expect(
+            b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n",
+            Err(HeadError::MissingHost),
+        )?;
+        expect_err(
+            &[
+                b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\nHOST: a\r\n\r\n",
+                b"GET / HTTP/1.0\r\nhost: a\r\nHost: b\r\n\r\n",
+            ],
+            HeadError::DuplicateHost,
+        )
+    }
+
+    fn reports_the_first_error_in_the_bytes() -> CheckResult {
+        expect(
+            b"GET  / HTTP/1.1\r\nHost : a\r\n\r\n",
+            Err(HeadError::BadRequestLine),
+        )?;
+        expect(
+            b"GET / HTTP/1.1\r\nHost : a\r\nX: y\r\n z\r\n\r\n",
+            Err(HeadError::SpaceBeforeColon),
+        )?;
+        expect(
+            b"GET / HTTP/1.1\r\nX: y\r\n z\r\n\r\n",
+            Err(HeadError::ObsFold),
+        )
+    }
+
+    fn never_panics_on_arbitrary_bytes() -> CheckResult {
+        // Every cut of a valid head, and that head with each byte replaced by each of a few
+        // troublesome ones: about 1,400 calls.
+        let valid = b"GET /a?b HTTP/1.1\r\nHost: a\r\nX:  y \r\n\r\n";
+        let troublesome = [b'\r', b'\n', b' ', b':', b'\t', 0, 0xff, 0xc3, b'/'];
+        let mut inputs: Vec<Vec<u8>> = (0..=valid.len()).map(|n| valid[..n].to_vec()).collect();
+        for i in 0..valid.len() {
+            for &b in &troublesome {
+                let mut changed = valid.to_vec();
+                changed[i] = b;
+                inputs.push(changed);
+            }
         }
         given(
-            format!(
-                "parse_ports on every text of up to 4 characters from {alphabet:?} ({} texts)",
-                texts.len()
-            ),
+            format!("parse_head on {} cut or changed heads", inputs.len()),
             "an Ok or an Err for each, never a panic",
         );
-        for text in &texts {
-            step(format!("waiting for parse_ports({text:?}) to return"));
-            let _ = parse_ports(text);
+        for bytes in &inputs {
+            step(format!(
+                "waiting for parse_head(b{:?}) to return",
+                String::from_utf8_lossy(bytes)
+            ));
+            let _ = parse_head(bytes);
         }
         Ok(())
     }
 }
 
-mod ex2 {
+mod ex4 {
     use super::*;
-    use code::ex2_bounded_scan::scan;
-    use course_testkit::net::{Silent, closed_addr, silent_addr};
-    use std::net::{IpAddr, Ipv4Addr, TcpListener};
-    use std::time::{Duration, Instant};
+    use code::ex4_safe_path::safe_path;
+    use std::fs;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     pub const EXERCISE: Exercise = Exercise {
-        lesson: "ports",
-        number: 2,
-        title: "Scan with a bounded number of connections",
-        file: "exercises/ex2_bounded_scan.rs",
+        lesson: "http11",
+        number: 4,
+        title: "Keep requests inside the folder",
+        file: "exercises/ex4_safe_path.rs",
         checks: checks![
-            finds_an_open_port,
-            skips_a_closed_port,
-            finds_the_open_ports_among_closed_ones,
-            returns_the_open_ports_from_lowest_to_highest,
-            a_listener_that_never_accepts_is_open,
-            a_listener_that_closes_at_once_is_open,
-            gives_up_on_a_silent_port_after_the_timeout,
-            never_more_than_concurrency_at_once,
-            several_at_once_not_one_by_one,
+            finds_a_file_inside_the_root,
+            decodes_percent_escapes,
+            ignores_the_query,
+            maps_a_directory_to_its_index_html,
+            returns_none_for_a_missing_file,
+            refuses_dot_dot,
+            refuses_an_encoded_dot_dot,
+            refuses_encoded_slashes_that_lead_out,
+            refuses_backslashes,
+            refuses_absolute_paths_and_drive_letters,
+            refuses_nul,
+            refuses_invalid_percent_encoding,
+            refuses_a_symlink_leading_out,
         ],
     };
 
-    const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// A tree under the system's temporary folder, removed when dropped:
+    /// `outside/secret.txt` and `outside/index.html`, and `root/` holding `index.html`,
+    /// `a b.txt`, `docs/index.html`, `docs/é.txt`, and (on Unix) the symlinks `link.txt` to
+    /// `outside/secret.txt` and `out` to `outside/`.
+    struct Tree(PathBuf);
 
-    fn listener() -> TcpListener {
-        TcpListener::bind("127.0.0.1:0").expect("the check binds 127.0.0.1:0")
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
     }
 
-    fn port_of(listener: &TcpListener) -> u16 {
-        listener.local_addr().expect("a bound listener").port()
+    impl Tree {
+        fn root(&self) -> PathBuf {
+            self.0.join("root")
+        }
     }
 
-    fn silent() -> Result<Silent, course_testkit::exercise::Mismatch> {
-        silent_addr().or_else(|e| got(format!("(the check could not start) {e}")))
-    }
-
-    fn call(ports: &[u16], concurrency: usize, timeout: Duration) -> Vec<u16> {
-        step(format!(
-            "waiting for scan(127.0.0.1, {ports:?}, {concurrency}, {timeout:?}) to return"
-        ));
-        scan(LOCALHOST, ports, concurrency, timeout)
-    }
-
-    fn sent(ports: &[u16], concurrency: usize, timeout: Duration, what: &str) -> String {
-        format!("scan(127.0.0.1, {ports:?}, {concurrency}, {timeout:?}): {what}")
-    }
-
-    fn finds_an_open_port() -> CheckResult {
-        let open = listener();
-        let ports = [port_of(&open)];
-        let timeout = Duration::from_secs(2);
-        given(
-            sent(&ports, 1, timeout, "the check listens on that port"),
-            format!("{ports:?}"),
+    fn tree() -> Result<Tree, exercise::Mismatch> {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "http11-ex4-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
         );
-        expect_eq(call(&ports, 1, timeout), ports.to_vec(), |p| {
-            format!("{p:?}")
-        })
-    }
-
-    fn skips_a_closed_port() -> CheckResult {
-        let ports = [closed_addr().port()];
-        let timeout = Duration::from_secs(2);
-        given(
-            sent(&ports, 1, timeout, "nothing listens there (refused)"),
-            "[]",
-        );
-        expect_eq(call(&ports, 1, timeout), vec![], |p| format!("{p:?}"))
-    }
-
-    fn finds_the_open_ports_among_closed_ones() -> CheckResult {
-        let open: Vec<TcpListener> = (0..3).map(|_| listener()).collect();
-        let mut expected: Vec<u16> = open.iter().map(port_of).collect();
-        let mut ports = expected.clone();
-        ports.extend((0..5).map(|_| closed_addr().port()));
-        ports.sort_unstable();
-        expected.sort_unstable();
-        let timeout = Duration::from_secs(2);
-        let what = format!("the check listens on {expected:?}, the others are closed");
-        given(sent(&ports, 4, timeout, &what), format!("{expected:?}"));
-        expect_eq(call(&ports, 4, timeout), expected, |p| format!("{p:?}"))
-    }
-
-    fn returns_the_open_ports_from_lowest_to_highest() -> CheckResult {
-        let open: Vec<TcpListener> = (0..6).map(|_| listener()).collect();
-        let mut ports: Vec<u16> = open.iter().map(port_of).collect();
-        ports.sort_unstable_by(|a, b| b.cmp(a)); // asked from highest to lowest
-        let mut expected = ports.clone();
-        expected.sort_unstable();
-        let timeout = Duration::from_secs(2);
-        let what = "all open, asked from highest to lowest";
-        given(sent(&ports, 2, timeout, what), format!("{expected:?}"));
-        expect_eq(call(&ports, 2, timeout), expected, |p| format!("{p:?}"))
-    }
-
-    fn a_listener_that_never_accepts_is_open() -> CheckResult {
-        let idle = listener(); // nobody ever calls accept on it
-        let ports = [port_of(&idle)];
-        let timeout = Duration::from_secs(2);
-        let what = "a listener that never calls accept: the kernel completes the handshake";
-        given(sent(&ports, 1, timeout, what), format!("{ports:?}"));
-        expect_eq(call(&ports, 1, timeout), ports.to_vec(), |p| {
-            format!("{p:?}")
-        })
-    }
-
-    fn a_listener_that_closes_at_once_is_open() -> CheckResult {
-        let closing = listener();
-        let ports = [port_of(&closing)];
-        std::thread::spawn(move || {
-            for stream in closing.incoming() {
-                drop(stream);
+        let tree = Tree(std::env::temp_dir().join(name));
+        let root = tree.root();
+        let made = (|| -> std::io::Result<()> {
+            fs::create_dir_all(root.join("docs"))?;
+            fs::create_dir_all(tree.0.join("outside"))?;
+            fs::write(tree.0.join("outside/secret.txt"), "secret")?;
+            fs::write(tree.0.join("outside/index.html"), "secret")?;
+            fs::write(root.join("index.html"), "home")?;
+            fs::write(root.join("a b.txt"), "space")?;
+            fs::write(root.join("docs/index.html"), "docs")?;
+            fs::write(root.join("docs/é.txt"), "accent")?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::symlink;
+                symlink(tree.0.join("outside/secret.txt"), root.join("link.txt"))?;
+                symlink(tree.0.join("outside"), root.join("out"))?;
             }
-        });
-        let timeout = Duration::from_secs(2);
-        let what = "a listener that accepts and closes each connection at once";
-        given(sent(&ports, 1, timeout, what), format!("{ports:?}"));
-        expect_eq(call(&ports, 1, timeout), ports.to_vec(), |p| {
-            format!("{p:?}")
-        })
+            Ok(())
+        })();
+        match made {
+            Ok(()) => Ok(tree),
+            Err(e) => got(format!(
+                "(a bug in the check) could not make the test folder: {e}"
+            )),
+        }
     }
 
-    fn gives_up_on_a_silent_port_after_the_timeout() -> CheckResult {
-        let silent = silent()?;
-        let ports = [silent.addr.port()];
-        let timeout = Duration::from_millis(300);
-        let what = "a listener whose queue is full: the SYN goes unanswered";
+    fn show(path: &Option<PathBuf>) -> String {
+        match path {
+            Some(path) => format!("Some({})", path.display()),
+            None => "None".into(),
+        }
+    }
+
+    /// Calls `safe_path(root, target)` and expects the file `expected` (under the root,
+    /// compared by real path) or `None`.
+    fn expect(tree: &Tree, target: &str, expected: Option<&str>) -> CheckResult {
+        let root = tree.root();
+        let expected = expected.map(|file| real(&root.join(file)));
         given(
-            sent(&ports, 1, timeout, what),
-            "[] after about 300ms (at most 3 s): the port is filtered, not open",
+            format!("safe_path(root, {target:?}), root = {}", root.display()),
+            show(&expected),
         );
-        let start = Instant::now();
-        let open = call(&ports, 1, timeout);
-        let took = start.elapsed();
-        if !open.is_empty() {
-            return got(format!("{open:?}"));
-        }
-        if took > Duration::from_secs(3) {
-            return got(format!("[] after {took:?}: the timeout was not applied"));
+        step(format!("waiting for safe_path(root, {target:?}) to return"));
+        let answer = safe_path(&root, target).map(|path| real(&path));
+        expect_eq(answer, expected, show)
+    }
+
+    fn real(path: &Path) -> PathBuf {
+        path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    fn expect_all(cases: &[(&str, Option<&str>)]) -> CheckResult {
+        let tree = tree()?;
+        cases
+            .iter()
+            .try_for_each(|&(target, expected)| expect(&tree, target, expected))
+    }
+
+    fn refuse_all(targets: &[&str]) -> CheckResult {
+        let tree = tree()?;
+        targets
+            .iter()
+            .try_for_each(|target| expect(&tree, target, None))
+    }
+
+    fn finds_a_file_inside_the_root() -> CheckResult {
+        expect_all(&[("/index.html", Some("index.html"))])
+    }
+
+    fn decodes_percent_escapes() -> CheckResult {
+        expect_all(&[
+            ("/a%20b.txt", Some("a b.txt")),
+            ("/docs/%C3%A9.txt", Some("docs/é.txt")),
+            ("/%64ocs/index.html", Some("docs/index.html")),
+        ])
+    }
+
+    fn ignores_the_query() -> CheckResult {
+        expect_all(&[
+            ("/index.html?page=2", Some("index.html")),
+            ("/index.html?../../outside/secret.txt", Some("index.html")),
+        ])
+    }
+
+    fn maps_a_directory_to_its_index_html() -> CheckResult {
+        expect_all(&[
+            ("/", Some("index.html")),
+            ("/docs/", Some("docs/index.html")),
+            ("/docs", Some("docs/index.html")),
+        ])
+    }
+
+    fn returns_none_for_a_missing_file() -> CheckResult {
+        refuse_all(&["/missing.html", "/docs/missing/"])
+    }
+
+    fn refuses_dot_dot() -> CheckResult {
+        refuse_all(&[
+            "/../outside/secret.txt",
+            "/docs/../../outside/secret.txt",
+            "/docs/../index.html",
+        ])
+    }
+
+    fn refuses_an_encoded_dot_dot() -> CheckResult {
+        refuse_all(&[
+            "/%2e%2e/outside/secret.txt",
+            "/%2E%2e/outside/secret.txt",
+            "/.%2e/outside/secret.txt",
+            "/docs/%2e%2e/%2e%2e/outside/secret.txt",
+        ])
+    }
+
+    fn refuses_encoded_slashes_that_lead_out() -> CheckResult {
+        refuse_all(&[
+            "/..%2Foutside%2Fsecret.txt",
+            "/docs%2F..%2F..%2Foutside/secret.txt",
+            "/%2F..%2Foutside/secret.txt",
+        ])
+    }
+
+    fn refuses_backslashes() -> CheckResult {
+        refuse_all(&["/..\\outside\\secret.txt", "/%5C..%5Coutside%5Csecret.txt"])
+    }
+
+    fn refuses_absolute_paths_and_drive_letters() -> CheckResult {
+        let tree = tree()?;
+        let secret = tree.0.join("outside/secret.txt");
+        let absolute = format!("/{}", secret.display()); // `//tmp/.../secret.txt`
+        let encoded = format!(
+            "/%2F{}",
+            secret.display().to_string().trim_start_matches('/')
+        );
+        for target in [
+            absolute.as_str(),
+            encoded.as_str(),
+            "/C:/Windows/win.ini",
+            "/c:x",
+        ] {
+            expect(&tree, target, None)?;
         }
         Ok(())
     }
 
-    /// Six silent ports, two at a time, 400ms each: three rounds.
-    const SILENT_PORTS: u32 = 6;
-    const AT_ONCE: usize = 2;
-    const EACH: Duration = Duration::from_millis(400);
-
-    /// Scans `SILENT_PORTS` silent ports, `AT_ONCE` at a time, and returns how long it took.
-    fn scan_silent_ports(expected: &str) -> Result<Duration, course_testkit::exercise::Mismatch> {
-        let silent: Vec<Silent> = (0..SILENT_PORTS)
-            .map(|_| silent())
-            .collect::<Result<_, _>>()?;
-        let ports: Vec<u16> = silent.iter().map(|s| s.addr.port()).collect();
-        given(sent(&ports, AT_ONCE, EACH, "every port silent"), expected);
-        let start = Instant::now();
-        let open = call(&ports, AT_ONCE, EACH);
-        let took = start.elapsed();
-        if open.is_empty() {
-            Ok(took)
-        } else {
-            got(format!("{open:?}"))
-        }
+    fn refuses_nul() -> CheckResult {
+        refuse_all(&["/index.html%00.txt", "/index.html\0"])
     }
 
-    fn never_more_than_concurrency_at_once() -> CheckResult {
-        // 6 ports, 2 at a time, 400ms each: at least 3 rounds, 1.2 s.
-        let at_least = EACH * SILENT_PORTS.div_ceil(AT_ONCE as u32);
-        let took = scan_silent_ports(&format!(
-            "[], after at least {at_least:?}: 3 rounds of 2 attempts"
-        ))?;
-        if took < at_least {
-            let more = "more than 2 attempts at once";
-            return got(format!(
-                "[] after {took:?}: {more}, perhaps one thread per port"
-            ));
-        }
-        Ok(())
+    fn refuses_invalid_percent_encoding() -> CheckResult {
+        refuse_all(&["/index.html%", "/index%2", "/%zzindex.html", "/%ff.txt"])
     }
 
-    fn several_at_once_not_one_by_one() -> CheckResult {
-        // One at a time would take 6 times 400ms, 2.4 s, at least.
-        let one_by_one = EACH * SILENT_PORTS;
-        let took = scan_silent_ports(&format!(
-            "[], in well under {one_by_one:?} (about 1.2 s): 2 attempts at a time"
-        ))?;
-        if took >= one_by_one {
-            return got(format!("[] after {took:?}: as slow as one port at a time"));
+    fn refuses_a_symlink_leading_out() -> CheckResult {
+        if cfg!(not(unix)) {
+            return Ok(()); // the test folder has symlinks only on Unix
         }
-        Ok(())
+        refuse_all(&["/link.txt", "/out/secret.txt", "/out/"])
     }
 }
