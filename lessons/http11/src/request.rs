@@ -1347,6 +1347,9 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
+    /// Method, target, minor version and header fields: what both parsers report.
+    type Parts = (String, String, u8, Vec<(String, String)>);
+
     // ANCHOR: httparse
     /// The same requests through `httparse`, the parser under `hyper`: where both accept,
     /// they must agree on method, target, version and header fields.
@@ -1360,7 +1363,7 @@ mod tests {
     ///   are fine to it; to us they are 400;
     /// - httparse takes field values as bytes, obs-text included; we require UTF-8;
     /// - httparse refuses `HTTP/2.0` as a bad version; we answer 505.
-    fn httparse_head(stream: &[u8]) -> Option<(String, String, u8, Vec<(String, String)>)> {
+    fn httparse_head(stream: &[u8]) -> Option<Parts> {
         let mut fields = [httparse::EMPTY_HEADER; 64];
         let mut request = httparse::Request::new(&mut fields);
         match request.parse(stream) {
@@ -1379,7 +1382,7 @@ mod tests {
     }
     // ANCHOR_END: httparse
 
-    fn our_head(stream: &[u8]) -> Option<(String, String, u8, Vec<(String, String)>)> {
+    fn our_head(stream: &[u8]) -> Option<Parts> {
         let r = parse(stream).0.into_iter().next()?;
         let minor = match r.version {
             Version::Http10 => 0,
