@@ -2,4 +2,6 @@
 //! there to get you unstuck.
 
 pub mod ex1_request_head;
+pub mod ex2_head;
+pub mod ex3_keep_alive;
 pub mod ex4_safe_path;

@@ -18,7 +18,7 @@ mod code;
 fn main() {
     exercise::main(
         Subject::from_learner_feature(cfg!(feature = "learner")),
-        &[ex1::EXERCISE, ex4::EXERCISE],
+        &[ex1::EXERCISE, ex2::EXERCISE, ex3::EXERCISE, ex4::EXERCISE],
     )
 }
 
@@ -264,6 +264,372 @@ mod ex1 {
             let _ = parse_head(bytes);
         }
         Ok(())
+    }
+}
+
+mod ex2 {
+    use super::*;
+    use code::ex2_head::respond;
+    use course_testkit::net::{self, show_bytes};
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    pub const EXERCISE: Exercise = Exercise {
+        lesson: "http11",
+        number: 2,
+        title: "Answer HEAD like GET, without the body",
+        file: "exercises/ex2_head.rs",
+        checks: checks![
+            get_is_answered_with_the_page,
+            get_of_a_missing_page_is_a_404,
+            head_sends_no_body,
+            head_has_the_same_head_as_get,
+            head_tells_the_length_of_the_get_body,
+            head_of_a_missing_page_is_a_404_without_a_body,
+            other_methods_get_405_with_allow,
+            a_client_reads_nothing_after_the_head,
+        ],
+    };
+
+    fn request(method: &str, path: &str) -> String {
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    }
+
+    fn call(method: &str, path: &str) -> Vec<u8> {
+        let head = request(method, path);
+        step(format!("waiting for respond({head:?}) to return"));
+        respond(&head)
+    }
+
+    fn show(bytes: &Vec<u8>) -> String {
+        show_bytes(bytes)
+    }
+
+    /// The response GET of `path` must get.
+    fn get_response(path: &str) -> String {
+        let (content_type, body) = match code::ex2_head::PAGES.iter().find(|(p, _, _)| *p == path) {
+            Some((_, t, b)) => (*t, *b),
+            None => ("text/plain; charset=utf-8", "not found\n"),
+        };
+        let status = if body == "not found\n" {
+            "404 Not Found"
+        } else {
+            "200 OK"
+        };
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn head_part(response: &str) -> &str {
+        let end = response.find("\r\n\r\n").map_or(response.len(), |i| i + 4);
+        &response[..end]
+    }
+
+    fn expect_response(method: &str, path: &str, expected: String) -> CheckResult {
+        given(
+            show_bytes(request(method, path).as_bytes()),
+            show_bytes(expected.as_bytes()),
+        );
+        expect_eq(call(method, path), expected.into_bytes(), show)
+    }
+
+    fn get_is_answered_with_the_page() -> CheckResult {
+        expect_response("GET", "/hello.txt", get_response("/hello.txt"))?;
+        expect_response("GET", "/", get_response("/"))
+    }
+
+    fn get_of_a_missing_page_is_a_404() -> CheckResult {
+        expect_response("GET", "/nope", get_response("/nope"))
+    }
+
+    fn head_sends_no_body() -> CheckResult {
+        let get = get_response("/hello.txt");
+        let expected = head_part(&get);
+        given(
+            show_bytes(request("HEAD", "/hello.txt").as_bytes()),
+            format!(
+                "a response that ends with the empty line: {}",
+                show_bytes(expected.as_bytes())
+            ),
+        );
+        let response = call("HEAD", "/hello.txt");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        match text.find("\r\n\r\n") {
+            Some(end) if end + 4 == text.len() => Ok(()),
+            Some(end) => got(format!(
+                "{}: {} bytes after the empty line, a body HEAD must not have",
+                show(&response),
+                text.len() - end - 4
+            )),
+            None => got(format!("{}: no empty line ends the head", show(&response))),
+        }
+    }
+
+    fn head_has_the_same_head_as_get() -> CheckResult {
+        for path in ["/hello.txt", "/"] {
+            let get = get_response(path);
+            expect_response("HEAD", path, head_part(&get).to_string())?;
+        }
+        Ok(())
+    }
+
+    fn head_tells_the_length_of_the_get_body() -> CheckResult {
+        given(
+            show_bytes(request("HEAD", "/hello.txt").as_bytes()),
+            "a head with `Content-Length: 14`, the length of GET's body (RFC 9110 §8.6)",
+        );
+        let response = String::from_utf8_lossy(&call("HEAD", "/hello.txt")).into_owned();
+        let length = response
+            .split("\r\n")
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap_or("(no Content-Length field)");
+        expect_eq(length, "14", |l| format!("Content-Length: {l}"))
+    }
+
+    fn head_of_a_missing_page_is_a_404_without_a_body() -> CheckResult {
+        let get = get_response("/nope");
+        expect_response("HEAD", "/nope", head_part(&get).to_string())
+    }
+
+    fn other_methods_get_405_with_allow() -> CheckResult {
+        let expected = "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n\
+                        Content-Length: 0\r\n\r\n";
+        for method in ["POST", "DELETE", "PUT"] {
+            expect_response(method, "/hello.txt", expected.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The check's own server around `respond`: one request head per connection, then close.
+    fn serve(listener: TcpListener) -> std::io::Result<()> {
+        for stream in listener.incoming() {
+            let mut stream = stream?;
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte)? == 1 {
+                head.push(byte[0]);
+            }
+            let response = respond(&String::from_utf8_lossy(&head));
+            std::io::Write::write_all(&mut stream, &response)?;
+        }
+        Ok(())
+    }
+
+    fn a_client_reads_nothing_after_the_head() -> CheckResult {
+        let sent = request("HEAD", "/hello.txt");
+        let get = get_response("/hello.txt");
+        given(
+            format!("over TCP, as curl -I does: {}", show_bytes(sent.as_bytes())),
+            format!("{}, then the close", show_bytes(head_part(&get).as_bytes())),
+        );
+        let addr = exercise::start_server(serve);
+        let mut stream = net::connect(addr).or_else(got)?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        let all = net::read_until_close(&mut stream, 64 * 1024).or_else(got)?;
+        expect_eq(all, head_part(&get).as_bytes().to_vec(), show)
+    }
+}
+
+mod ex3 {
+    use super::*;
+    use code::ex3_keep_alive::serve;
+    use course_testkit::net::{self, show_bytes};
+    use std::io::Read;
+    use std::net::{Shutdown, TcpStream};
+
+    pub const EXERCISE: Exercise = Exercise {
+        lesson: "http11",
+        number: 3,
+        title: "Keep the connection alive",
+        file: "exercises/ex3_keep_alive.rs",
+        checks: checks![
+            answers_one_request,
+            answers_requests_in_turn_on_one_connection,
+            answers_pipelined_requests_in_order,
+            answers_a_request_sent_a_byte_at_a_time,
+            closes_after_connection_close,
+            stops_after_connection_close_even_mid_batch,
+            closes_when_the_client_closes,
+            serves_the_next_connection,
+        ],
+    };
+
+    fn get(path: &str, close: bool) -> String {
+        let connection = if close { "Connection: close\r\n" } else { "" };
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{connection}\r\n")
+    }
+
+    fn reply(path: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{path}",
+            path.len()
+        )
+    }
+
+    fn start() -> Result<TcpStream, exercise::Mismatch> {
+        let addr = exercise::start_server(serve);
+        net::connect(addr).or_else(got)
+    }
+
+    /// Reads exactly the bytes of `expected` (responses arrive in pieces) and compares.
+    fn expect_bytes(stream: &mut TcpStream, expected: &str) -> CheckResult {
+        step(format!("waiting for {}", show_bytes(expected.as_bytes())));
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while seen.len() < expected.len() {
+            let want = (expected.len() - seen.len()).min(buf.len());
+            match stream.read(&mut buf[..want]) {
+                Ok(0) => {
+                    return got(format!("{}, then the connection closed", show_bytes(&seen)));
+                }
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                Err(e) if net::is_timeout(&e) => {
+                    let what = if seen.is_empty() { "nothing" } else { "only" };
+                    return got(format!(
+                        "{what} {} within {:?}",
+                        show_bytes(&seen),
+                        net::STEP_TIMEOUT
+                    ));
+                }
+                Err(e) => return got(format!("{} and then {e}", show_bytes(&seen))),
+            }
+        }
+        expect_eq(seen, expected.as_bytes().to_vec(), |b| show_bytes(b))
+    }
+
+    /// Expects the server to close: nothing more, then the end of the stream.
+    fn expect_close(stream: &mut TcpStream) -> CheckResult {
+        let rest = net::read_until_close(stream, 64 * 1024).or_else(got)?;
+        if rest.is_empty() {
+            Ok(())
+        } else {
+            got(format!("{} more before the close", show_bytes(&rest)))
+        }
+    }
+
+    fn answers_one_request() -> CheckResult {
+        let sent = get("/a", true);
+        given(
+            show_bytes(sent.as_bytes()),
+            format!("{}, then the close", show_bytes(reply("/a").as_bytes())),
+        );
+        let mut stream = start()?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        expect_bytes(&mut stream, &reply("/a"))?;
+        expect_close(&mut stream)
+    }
+
+    fn answers_requests_in_turn_on_one_connection() -> CheckResult {
+        given(
+            "three GETs on one connection, each sent after the previous response came",
+            "the three responses, each on time, on the same connection",
+        );
+        let mut stream = start()?;
+        for path in ["/first", "/second", "/third"] {
+            net::send(&mut stream, get(path, false).as_bytes()).or_else(got)?;
+            expect_bytes(&mut stream, &reply(path))?;
+        }
+        Ok(())
+    }
+
+    fn answers_pipelined_requests_in_order() -> CheckResult {
+        let sent = format!(
+            "{}{}{}",
+            get("/1", false),
+            get("/22", false),
+            get("/333", true)
+        );
+        let expected = format!("{}{}{}", reply("/1"), reply("/22"), reply("/333"));
+        given(
+            format!("in one write: {}", show_bytes(sent.as_bytes())),
+            format!("{}, then the close", show_bytes(expected.as_bytes())),
+        );
+        let mut stream = start()?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        expect_bytes(&mut stream, &expected)?;
+        expect_close(&mut stream)
+    }
+
+    fn answers_a_request_sent_a_byte_at_a_time() -> CheckResult {
+        let sent = get("/slow", false);
+        given(
+            format!("one byte per write: {}", show_bytes(sent.as_bytes())),
+            show_bytes(reply("/slow").as_bytes()),
+        );
+        let mut stream = start()?;
+        let _ = stream.set_nodelay(true);
+        for byte in sent.as_bytes() {
+            std::io::Write::write_all(&mut stream, &[*byte])
+                .or_else(|e| got(format!("the connection failed while sending: {e}")))?;
+        }
+        expect_bytes(&mut stream, &reply("/slow"))
+    }
+
+    fn closes_after_connection_close() -> CheckResult {
+        let sent = get("/bye", false).replace("\r\n\r\n", "\r\nconnection: Close\r\n\r\n");
+        given(
+            show_bytes(sent.as_bytes()),
+            format!(
+                "{}, then the close (the field's name and value in any case)",
+                show_bytes(reply("/bye").as_bytes())
+            ),
+        );
+        let mut stream = start()?;
+        net::send(&mut stream, get("/hi", false).as_bytes()).or_else(got)?;
+        expect_bytes(&mut stream, &reply("/hi"))?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        expect_bytes(&mut stream, &reply("/bye"))?;
+        expect_close(&mut stream)
+    }
+
+    fn stops_after_connection_close_even_mid_batch() -> CheckResult {
+        let sent = format!("{}{}", get("/last", true), get("/never", false));
+        given(
+            format!("in one write: {}", show_bytes(sent.as_bytes())),
+            format!(
+                "{}, then the close: nothing for /never",
+                show_bytes(reply("/last").as_bytes())
+            ),
+        );
+        let mut stream = start()?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        expect_bytes(&mut stream, &reply("/last"))?;
+        expect_close(&mut stream)
+    }
+
+    fn closes_when_the_client_closes() -> CheckResult {
+        let sent = get("/x", false);
+        given(
+            format!(
+                "{}, then the end of the stream (half-close)",
+                show_bytes(sent.as_bytes())
+            ),
+            format!("{}, then the close", show_bytes(reply("/x").as_bytes())),
+        );
+        let mut stream = start()?;
+        net::send(&mut stream, sent.as_bytes()).or_else(got)?;
+        let _ = stream.shutdown(Shutdown::Write);
+        expect_bytes(&mut stream, &reply("/x"))?;
+        expect_close(&mut stream)
+    }
+
+    fn serves_the_next_connection() -> CheckResult {
+        given(
+            "a connection reset by the client, then a second connection with a GET",
+            "the second connection served as the first would be",
+        );
+        let addr = exercise::start_server(serve);
+        {
+            let mut first = net::connect(addr).or_else(got)?;
+            net::send(&mut first, b"GET /half").or_else(got)?;
+            let _ = socket2::SockRef::from(&first).set_linger(Some(std::time::Duration::ZERO));
+        } // closed with a reset
+        let mut second = net::connect(addr).or_else(got)?;
+        net::send(&mut second, get("/next", true).as_bytes()).or_else(got)?;
+        expect_bytes(&mut second, &reply("/next"))?;
+        expect_close(&mut second)
     }
 }
 
