@@ -50,8 +50,9 @@ enum Command {
         #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         max_connections: u32,
     },
-    /// Send one request and print the response's body (with -i, its head first).
-    /// Redirects are not followed: their Location is printed.
+    /// Send one request and print the response's body (with -i, its head first). A text
+    /// body that does not end with a newline gets one. Redirects are not followed: their
+    /// Location is printed.
     #[command(after_help = "Example: cargo run -p http11 -- get http://127.0.0.1:8000/ -i")]
     Get {
         /// A URL (http://HOST:PORT/PATH), an address (HOST:PORT), or a path (/PATH) on
@@ -217,6 +218,11 @@ fn fetch(
             writeln!(out, "{}", response.head_text(false))?;
         }
         out.write_all(&response.body)?;
+        // Text that does not end its last line would run into the shell's prompt.
+        let text = std::str::from_utf8(&response.body).is_ok();
+        if text && !response.body.is_empty() && !response.body.ends_with(b"\n") {
+            writeln!(out)?;
+        }
         out.flush()?;
         drop(out);
         if (300..400).contains(&response.status) {

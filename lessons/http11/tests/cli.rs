@@ -75,7 +75,7 @@ fn the_server_serves_the_www_folder_and_stops_on_sigterm() {
         .args(["get", &addr, "/echo", "-X", "POST", "-d", "hello"])
         .assert()
         .success()
-        .stdout("hello");
+        .stdout("hello\n");
     http11()
         .args(["get", &addr, "/echo", "--repeat", "3"])
         .assert()
