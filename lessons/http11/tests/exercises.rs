@@ -301,6 +301,7 @@ mod ex2 {
         respond(&head)
     }
 
+    #[allow(clippy::ptr_arg)] // `expect_eq` shows its values by reference: `&Vec<u8>`
     fn show(bytes: &Vec<u8>) -> String {
         show_bytes(bytes)
     }

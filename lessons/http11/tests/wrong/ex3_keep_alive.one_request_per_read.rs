@@ -28,7 +28,10 @@ fn serve_connection(mut stream: TcpStream) -> io::Result<()> {
         let head = String::from_utf8_lossy(&pending[..end]).into_owned();
         pending.clear(); // the mistake: whatever came after the first request is gone
         let target = head.split(' ').nth(1).unwrap_or("");
-        let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{target}", target.len());
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{target}",
+            target.len()
+        );
         stream.write_all(reply.as_bytes())?;
         if head.to_ascii_lowercase().contains("\r\nconnection: close") {
             return Ok(());
