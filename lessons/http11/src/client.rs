@@ -157,7 +157,7 @@ pub fn split_url(url: &str) -> Result<(String, String), ClientError> {
         source: io::Error::new(ErrorKind::InvalidInput, why.to_string()),
     };
     if url.starts_with("https://") {
-        return Err(bad("https needs TLS, which this client does not speak"));
+        return Err(bad("this client speaks http, not https"));
     }
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let (authority, path) = match rest.find('/') {

@@ -200,7 +200,7 @@ fn a_busy_port_and_a_bad_address_are_reported() {
     );
     expect_failure(
         &["get", "https://127.0.0.1/"],
-        "https needs TLS",
+        "this client speaks http, not https",
         "write the address as HOST:PORT",
     );
     expect_failure(
