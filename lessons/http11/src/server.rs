@@ -258,6 +258,7 @@ struct Reply {
 }
 
 // ANCHOR: connection
+// ANCHOR: connection_struct
 /// One client's connection: a socket, its request parser, and the clocks that bound how
 /// long the client may take.
 struct Connection {
@@ -275,6 +276,7 @@ struct Connection {
     served: usize,
     buf: Vec<u8>,
 }
+// ANCHOR_END: connection_struct
 
 impl Connection {
     fn new(stream: TcpStream, config: &Config) -> io::Result<Connection> {
@@ -297,6 +299,7 @@ impl Connection {
         self.opened.elapsed() >= self.config.lifetime
     }
 
+    // ANCHOR: read_requests
     /// Waits for the next read, within whichever clock runs out first, and parses what it
     /// brought. `Ok(None)` is the end of the stream.
     fn read_requests(&mut self) -> Result<Option<Batch>, Stall> {
@@ -333,6 +336,9 @@ impl Connection {
         Ok(Some(batch))
     }
 
+    // ANCHOR_END: read_requests
+
+    // ANCHOR: clocks
     /// After a read of `n` bytes: the request clock runs while a request is partly
     /// buffered, from its first byte. Its head is whole once a CRLF CRLF came. (After a
     /// read that also finished a request, the clock restarts with this read, and the
@@ -388,6 +394,8 @@ impl Connection {
         })
     }
 
+    // ANCHOR_END: clocks
+
     /// Adds a reply to `out`; a file body is streamed instead when it is large, after
     /// `out` is sent.
     fn send_reply(&mut self, out: &mut Vec<u8>, reply: Reply) -> io::Result<()> {
@@ -437,6 +445,7 @@ impl Connection {
         sent
     }
 
+    // ANCHOR: refuse
     /// Sends an error response and closes. Before the close it reads, and discards, what
     /// the client still sends, for at most a second and 64 KiB: closing with unread input
     /// would send a reset, and the client could lose the response.
@@ -450,6 +459,8 @@ impl Connection {
         );
         io::Error::new(ErrorKind::InvalidData, why)
     }
+
+    // ANCHOR_END: refuse
 
     /// The client closed its side, or we answered a request that asked to close. A
     /// request left half-way means the client vanished mid-request.
