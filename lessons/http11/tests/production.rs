@@ -513,6 +513,42 @@ fn differ_on_a_head_that_never_ends_slowloris() {
     assert!(waited, "axum, expected no answer within {wait:?}: {r:?}");
 }
 
+#[test]
+fn differ_on_expect_100_continue() {
+    let both = Both::start();
+    let head =
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+    let wait = Duration::from_secs(1);
+    // hyper answers `100 Continue` as soon as the handler starts reading the body, so a
+    // client that asked may send it (RFC 9110 section 10.1.1).
+    let mut c = Client::connect(&both.axum.addr.to_string(), wait).expect("connect");
+    c.send_raw(head).expect("send");
+    let r = c.read_response(false).expect("an interim response");
+    assert_eq!(r.status, 100, "axum: {r:?}");
+    c.send_raw(b"hello").expect("send the body");
+    let r = c.read_response(false).expect("the response");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"hello"[..]),
+        "axum: {r:?}"
+    );
+    // Ours ignores Expect: the client waits (curl for a second), then sends the body anyway.
+    let mut c = Client::connect(&both.ours.addr.to_string(), wait).expect("connect");
+    c.send_raw(head).expect("send");
+    let r = c.read_response(false);
+    let waited = r
+        .as_ref()
+        .is_err_and(|e| e.to_string().contains("timed out"));
+    assert!(waited, "ours, expected no answer within {wait:?}: {r:?}");
+    c.send_raw(b"hello").expect("send the body");
+    let r = c.read_response(false).expect("the response");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"hello"[..]),
+        "ours: {r:?}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn differ_on_a_symlink_leading_out_of_the_root() {
