@@ -87,3 +87,41 @@ impl Visit for MessageWriter<'_> {
         }
     }
 }
+
+/// Writes `favicon.ico` into the built book, beside the `favicon-<hash>.png` that mdBook ships.
+/// The pages name their icons, and Chromium asks for those; a browser or tool that asks for
+/// `/favicon.ico` anyway, as browsers used to, then gets an icon instead of a `404`. The file is
+/// an ICO container holding that PNG (ICO has allowed PNG images since Windows Vista, and every
+/// current browser reads them). Does nothing if there is no such PNG.
+pub fn add_favicon_ico(html_dir: &Path) -> std::io::Result<()> {
+    let is_png_icon = |name: &str| name.starts_with("favicon") && name.ends_with(".png");
+    let png_path = std::fs::read_dir(html_dir)?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_png_icon)
+        });
+    let Some(png) = png_path.and_then(|path| std::fs::read(path).ok()) else {
+        return Ok(());
+    };
+    // The PNG's size, from its IHDR chunk: big-endian width and height at bytes 16 to 24.
+    let side = |at: usize| -> u8 {
+        let bytes: [u8; 4] = png
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0; 4]);
+        u8::try_from(u32::from_be_bytes(bytes)).unwrap_or(0) // 0 means 256 or more
+    };
+    let len = u32::try_from(png.len()).map_err(std::io::Error::other)?;
+    let mut ico = Vec::with_capacity(22 + png.len());
+    ico.extend_from_slice(&[0, 0, 1, 0, 1, 0]); // reserved, type 1 (icon), one image
+    ico.extend_from_slice(&[side(16), side(20), 0, 0]); // width, height, no palette, reserved
+    ico.extend_from_slice(&1u16.to_le_bytes()); // colour planes
+    ico.extend_from_slice(&32u16.to_le_bytes()); // bits per pixel
+    ico.extend_from_slice(&len.to_le_bytes()); // the image's size
+    ico.extend_from_slice(&22u32.to_le_bytes()); // where it starts: after this header
+    ico.extend_from_slice(&png);
+    std::fs::write(html_dir.join("favicon.ico"), ico)
+}
