@@ -549,21 +549,6 @@ fn origin_path(target: &str) -> Option<&str> {
     rest.find('/').map(|i| &rest[i..]).or(Some("/"))
 }
 
-fn method_name(method: &Method) -> &str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Connect => "CONNECT",
-        Method::Options => "OPTIONS",
-        Method::Trace => "TRACE",
-        Method::Patch => "PATCH",
-        Method::Other(name) => name,
-    }
-}
-
 // ANCHOR: echo
 /// `GET /echo`: the request head as the parser saw it, as text. `POST /echo`: the body.
 fn echo(request: &Request, extra: &[(&str, String)]) -> Reply {
@@ -573,7 +558,7 @@ fn echo(request: &Request, extra: &[(&str, String)]) -> Reply {
                 Version::Http10 => "HTTP/1.0",
                 Version::Http11 => "HTTP/1.1",
             };
-            let method = method_name(&request.method);
+            let method = request.method.as_str();
             let mut text = format!("{method} {} {version}\n", request.target);
             for (name, value) in &request.headers {
                 text.push_str(&format!("{name}: {value}\n"));

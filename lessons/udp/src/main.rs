@@ -211,7 +211,7 @@ fn run(command: Command) -> Result<()> {
             })
         }
         Command::Relay { addr, to, faults } => {
-            let server = udp::resolve(&to)?[0];
+            let server = server_addr(&to)?;
             let socket = bind(&addr)?;
             let seed = faults.seed.unwrap_or_else(udp::random::seed_from_clock);
             let faults = faults.faults(seed);
@@ -247,8 +247,8 @@ fn run(command: Command) -> Result<()> {
                 size: size as usize,
             };
             let seed = faults.seed.unwrap_or_else(udp::random::seed_from_clock);
-            let server = udp::reachable(udp::resolve(&addr)?[0]);
-            let (target, _relay) = through_relay(&addr, &faults, seed)?;
+            let server = server_addr(&addr)?;
+            let (target, _relay) = through_relay(server, &faults, seed)?;
             udp::ping::ping(server, target, config, seed, &mut io::stdout())
                 .with_context(|| format!("the ping of {server} failed"))
                 .map(|_| ())
@@ -267,14 +267,18 @@ fn run(command: Command) -> Result<()> {
     }
 }
 
-/// Resolves the server's address and, when faults are asked for, starts a relay in front of
-/// it: returns where to send, and the relay (stopped when dropped).
+/// The address where `addr`'s server is reached (loopback for the unspecified address).
+fn server_addr(addr: &str) -> Result<SocketAddr> {
+    Ok(udp::reachable(udp::resolve(addr)?[0]))
+}
+
+/// When faults are asked for, starts a relay in front of `server`: returns where to send,
+/// and the relay (stopped when dropped).
 fn through_relay(
-    addr: &str,
+    server: SocketAddr,
     faults: &FaultArgs,
     seed: u64,
 ) -> Result<(SocketAddr, Option<RunningRelay>)> {
-    let server = udp::reachable(udp::resolve(addr)?[0]);
     let faults = faults.faults(seed);
     if faults.is_none() {
         return Ok((server, None));
@@ -295,7 +299,8 @@ fn through_relay(
 // ANCHOR: request
 fn request(addr: &str, message: &str, retry: Retry, faults: &FaultArgs) -> Result<()> {
     let seed = faults.seed.unwrap_or_else(udp::random::seed_from_clock);
-    let (target, _relay) = through_relay(addr, faults, seed)?;
+    let server = server_addr(addr)?;
+    let (target, _relay) = through_relay(server, faults, seed)?;
     let mut client = Client::connect(target, retry, seed)
         .with_context(|| format!("could not open a socket to send to {target}"))?;
     // One line at a time, never holding stdout: the relay's thread prints there too.
@@ -309,7 +314,6 @@ fn request(addr: &str, message: &str, retry: Retry, faults: &FaultArgs) -> Resul
         }
         Event::Discarded { id: None } => println!("discarded a datagram too short"),
     });
-    let server = udp::reachable(udp::resolve(addr)?[0]);
     let reply = reply.with_context(|| format!("no answer from {server}"))?;
     let text = String::from_utf8_lossy(&reply.payload);
     let tries = if reply.attempts == 1 { "try" } else { "tries" };
