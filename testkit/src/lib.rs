@@ -57,3 +57,26 @@ pub fn book_mentions(needle: &str) -> Vec<String> {
 pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
+
+/// This process's effective user id, from `/proc/self/status` (Linux); `None` where that
+/// cannot be read.
+pub fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    // `Uid:` is followed by the real, effective, saved and filesystem ids.
+    let ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    ids.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// True when this process runs as root (effective uid 0); false where that cannot be told.
+pub fn is_root() -> bool {
+    effective_uid() == Some(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_effective_uid_is_read_on_linux() {
+        assert!(super::effective_uid().is_some());
+    }
+}

@@ -33,17 +33,6 @@ fn the_demonstrations_have_help_with_an_example() {
     }
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
-
 /// The demonstration tells the truth both ways: with the capability it binds the port just
 /// below the threshold; without it, it is refused.
 #[test]
@@ -58,7 +47,7 @@ fn the_privileged_demonstration_is_right_with_and_without_the_capability() {
     }
     let below = start.clamp(1, 1024) - 1; // the port the demonstration tries
     let unprivileged = || {
-        if !is_root() {
+        if !course_testkit::is_root() {
             return Some(ports());
         }
         // root holds CAP_NET_BIND_SERVICE: run the binary without it (no copy of the file,
@@ -81,7 +70,7 @@ fn the_privileged_demonstration_is_right_with_and_without_the_capability() {
                 "bind 127.0.0.1:{below}: Permission denied"
             )));
     }
-    if is_root() {
+    if course_testkit::is_root() {
         ports()
             .args(["bind", "privileged"])
             .assert()

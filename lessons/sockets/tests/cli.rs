@@ -122,7 +122,7 @@ fn a_privileged_port_is_reported() {
     let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
         .ok()
         .and_then(|s| s.trim().parse::<u16>().ok());
-    let mut cmd = if is_root() {
+    let mut cmd = if course_testkit::is_root() {
         // root may bind port 80 because it holds CAP_NET_BIND_SERVICE: run the binary without
         // that capability. (Running it as another user would need a copy it can read, and
         // executing a file just written races with other test threads forking: ETXTBSY.)
@@ -249,18 +249,6 @@ fn running_out_of_file_descriptors_is_reported() {
         "Too many open files",
         "this process has as many files and sockets open as it may",
     );
-}
-
-fn is_root() -> bool {
-    // The effective uid from /proc (Linux); elsewhere assume not root.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 /// Skips loudly outside CI; under CI a skip is a failure.

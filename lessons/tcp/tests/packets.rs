@@ -108,13 +108,8 @@ fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
 
 /// True when this process may capture packets. Under CI not being root is a failure.
 fn may_capture() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        .map(str::to_string);
-    if euid.as_deref() == Some("0") {
+    let euid = course_testkit::effective_uid();
+    if euid == Some(0) {
         return true;
     }
     assert!(

@@ -380,7 +380,7 @@ impl Dnsmasq {
                 "--log-facility=-",
             ]);
             // As root, dnsmasq would switch to user `nobody`; stay who we are.
-            if running_as_root() {
+            if course_testkit::is_root() {
                 command.arg("--user=root");
             }
             let child = command
@@ -421,12 +421,6 @@ impl Dnsmasq {
         }
         false
     }
-}
-
-/// Whether this process runs as root: the owner of `/proc/self` is our effective user.
-fn running_as_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 impl Drop for Dnsmasq {
