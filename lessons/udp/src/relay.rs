@@ -155,6 +155,7 @@ pub fn run(
     let mut stats = RelayStats::default();
     let mut client: Option<SocketAddr> = None;
     let mut counts = [0u64; 2]; // datagrams seen in each direction
+    let mut queued = 0u64; // copies held so far: the tie-break between equal times
     while !shutdown.is_triggered() {
         send_due(&socket, &mut held, &mut stats);
         // Sleep in recv_from until the next datagram is due, or something arrives.
@@ -204,11 +205,11 @@ pub fn run(
                 stats.dropped += 1;
                 continue;
             }
-            let order = stats.received * 2 + held.len() as u64;
+            queued += 1;
             let bytes = buf[..n].to_vec();
             held.push(Reverse(Held {
                 at: now + delay,
-                order,
+                order: queued,
                 to,
                 bytes,
             }));
