@@ -270,7 +270,7 @@ impl Tally {
 }
 
 impl Shared {
-    fn new(config: &LoadConfig) -> Shared {
+    fn new(config: &LoadConfig, started: Instant) -> Shared {
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\n\r\n",
             config.path, config.addr
@@ -285,7 +285,7 @@ impl Shared {
             addr: config.addr,
             request: request.into_bytes().into_boxed_slice(),
             timeout: config.timeout,
-            deadline: duration.and_then(|d| Instant::now().checked_add(d)),
+            deadline: duration.and_then(|d| started.checked_add(d)),
             tickets: config.requests.map(|total| (AtomicU64::new(0), total)),
             tallies: (0..shards)
                 .map(|_| Mutex::new(Tally::new(config.timeout)))
@@ -319,8 +319,8 @@ impl Shared {
 // ANCHOR: run_async
 /// Runs the load on the current Tokio runtime: one task per connection.
 pub async fn run_async(config: &LoadConfig) -> Report {
-    let shared = Arc::new(Shared::new(config));
     let started = Instant::now();
+    let shared = Arc::new(Shared::new(config, started));
     let tasks: Vec<_> = (0..config.connections)
         .map(|id| tokio::spawn(connection(Arc::clone(&shared), id)))
         .collect();
