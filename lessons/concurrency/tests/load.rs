@@ -552,6 +552,23 @@ fn failed_requests_print_the_report_then_exit_1() {
 }
 
 #[test]
+fn a_run_that_no_response_ends_is_an_error_too() {
+    let (addr, _) = server(|mut stream, seen| {
+        if read_request(&mut stream, seen) {
+            let _ = stream.read(&mut [0; 1]); // never answers; returns when the client closes
+        }
+    });
+    let assert = course_testkit::cli::expect_failure(
+        concurrency(),
+        &["load", "--addr", &addr.to_string(), "-d", "0.3"],
+        "error: no response arrived before the run ended",
+        "the server is slow or overloaded",
+    );
+    assert_stderr_fits(&assert.get_output().stderr);
+    assert.stdout(predicate::str::contains("requests: 0 ok, 0 errors\n"));
+}
+
+#[test]
 fn more_connections_than_open_files_fail_before_the_run() {
     let (addr, seen) = answering(HELLO);
     let bin = assert_cmd::cargo::cargo_bin("concurrency");

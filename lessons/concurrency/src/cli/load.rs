@@ -78,18 +78,20 @@ pub fn run(args: Args) -> Result<()> {
     probe(addr, config.timeout)?; // nothing listening: say so now, not after the run
 
     let report = load::run(&config).context("could not start the runtime")?;
-    if report.ok == 0
-        && report
-            .errors
-            .keys()
-            .all(|kind| kind == "connection refused")
-    {
+    let refused = report
+        .errors
+        .get("connection refused")
+        .copied()
+        .unwrap_or(0);
+    if report.ok == 0 && refused > 0 && refused == report.error_count() {
         probe(addr, config.timeout)?; // the server went away: its error, not a report
     }
     println!("{report}");
-    let failed = report.error_count();
-    if failed > 0 {
+    if report.error_count() > 0 {
         return Err(Failed::from(&report).into());
+    }
+    if report.ok == 0 {
+        return Err(Unanswered.into()); // every request was still under way at the end
     }
     Ok(())
 }
@@ -187,6 +189,18 @@ impl fmt::Display for TooMany {
 
 impl std::error::Error for TooMany {}
 
+/// The run ended before any response arrived, and nothing failed either.
+#[derive(Debug)]
+struct Unanswered;
+
+impl fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no response arrived before the run ended")
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
 /// Some requests failed; the report above says which and how.
 #[derive(Debug)]
 struct Failed {
@@ -247,6 +261,13 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                      sysctl net.ipv4.ip_local_port_range"
                     .to_string(),
             });
+        }
+        if cause.is::<Unanswered>() {
+            return Some(
+                "the server is slow or overloaded: run longer with --duration,\n\
+                 or use fewer --connections"
+                    .to_string(),
+            );
         }
         let failed = cause.downcast_ref::<Failed>()?;
         Some(match failed.worst.as_str() {
