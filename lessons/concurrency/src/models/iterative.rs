@@ -1,10 +1,360 @@
-//! (being built)
+//! The iterative model: one connection at a time, on the thread that accepts.
+//!
+//! The accept loop takes a connection and serves it until it closes, keep-alive requests
+//! and all; only then does it accept the next. This is the seed's server, and the Rust
+//! Book's first one: the simplest there is.
+//!
+//! **Cost.** One thread and one 4 KiB buffer, whatever the load.
+//!
+//! **The catch.** While it waits for one client, every other client waits too. Their
+//! connections are already open (the kernel completed the handshakes and holds them in the
+//! listen queue, so their `connect` succeeded), but nobody reads what they send. A client
+//! that is slow, or just idle between keep-alive requests, holds the whole server; the
+//! clocks bound how long (the idle and header timeouts), but not below them.
+//! `demo slow-client` shows a fast client waiting out a slow client's silence.
+//!
+//! **Right for.** A server with one client by design (a test fixture, a debug endpoint one
+//! person reads), and as the baseline the other models are measured against.
+//!
+//! The [`Connection`] here, one socket with its responder and its clocks, is what the
+//! threads and pool models run too: they change which thread runs it, not what it does.
+//!
+//! **Shutdown.** A thread blocked in `read` cannot see a flag. So a read waits at most a
+//! [`TICK`] (100 ms) and then looks at the shutdown flag: an idle connection closes within a
+//! tick, and a request under way gets [`Config::drain_timeout`] to finish. The cost is that
+//! an idle connection wakes its thread ten times a second, which is nothing next to a
+//! request. (The HTTP lesson's server shut its connections' sockets down from the accept
+//! loop instead; here there is no other thread to do that.)
+//!
+//! The server logs one line on stderr for each client that goes wrong (a malformed
+//! request, a timeout, a disconnect mid-request, a panic), and nothing for clients that
+//! behave.
 
-use std::io;
-use std::net::TcpListener;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as Direction, SocketAddr};
+use std::net::{TcpListener, TcpStream};
+use std::panic;
+use std::time::{Duration, Instant};
 
+use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
-pub fn run(_listener: TcpListener, _shutdown: Shutdown, _config: Config) -> io::Result<()> {
-    Err(io::Error::other("the iterative model is not built yet"))
+/// The longest a blocked read waits before it looks at the shutdown flag again.
+pub(crate) const TICK: Duration = Duration::from_millis(100);
+
+/// After a refusal or a close, how long we read and discard what the client still sends.
+const LINGER: Duration = Duration::from_millis(250);
+
+// ANCHOR: run
+/// Serves HTTP on `listener`, one connection at a time, until `shutdown` is triggered.
+pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
+    shutdown.wake_by_connecting_to(reachable(listener.local_addr()?));
+    while !shutdown.is_triggered() {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        if shutdown.is_triggered() {
+            break; // the wake-up connection, or a client that came too late
+        }
+        // Serve this client to the end before accepting the next. A panic in the
+        // responder ends this connection (unwinding drops, and so closes, its socket),
+        // not the server.
+        let served = panic::catch_unwind(|| serve_connection(stream, peer, &shutdown, &config));
+        if served.is_err() {
+            eprintln!("{peer}: panicked while answering; connection closed");
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: run
+
+/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified
+/// address (`0.0.0.0` or `::`).
+pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
+    if !addr.ip().is_unspecified() {
+        return addr;
+    }
+    let loopback: IpAddr = match addr {
+        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(loopback, addr.port())
+}
+
+/// A failed `accept` is not fatal: a connection reset while it waited in the queue, or no
+/// file descriptor left until some connection closes. Log it, and pause so as not to spin.
+pub(crate) fn accept_failed(e: &io::Error) {
+    eprintln!("accept failed: {e}");
+    if e.kind() != ErrorKind::Interrupted {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ANCHOR: serve_connection
+/// Serves one connection until it closes: because the client closed, or asked to, or sent
+/// a malformed request, or a clock ran out, or the server is stopping.
+pub(crate) fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: &Shutdown,
+    config: &Config,
+) {
+    match Connection::new(stream, peer, config) {
+        Ok(mut connection) => while connection.step(shutdown) == Step::Open {},
+        Err(e) => eprintln!("{peer}: {e}"),
+    }
+}
+// ANCHOR_END: serve_connection
+
+// ANCHOR: connection
+/// One client's connection: its socket, its responder, and the clocks that bound how long
+/// the client may take. Dropping it closes the socket.
+pub(crate) struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    responder: Responder,
+    /// What one read brings: up to 4 KiB.
+    buf: Vec<u8>,
+    /// The responses to write.
+    out: Vec<u8>,
+    idle_timeout: Duration,
+    header_timeout: Duration,
+    drain_timeout: Duration,
+    /// Since when nothing is under way: the connection opened, or a response went out.
+    idle_since: Instant,
+    /// When the first byte of the request under way arrived.
+    request_since: Option<Instant>,
+    /// When this connection first saw that the server is stopping.
+    stopping_since: Option<Instant>,
+}
+// ANCHOR_END: connection
+
+/// Whether a connection goes on after a [`Connection::step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Open,
+    Closed,
+}
+
+/// Why we stopped waiting for the client's bytes.
+enum Stall {
+    /// The client closed its side.
+    Eof,
+    /// No request under way for the idle timeout.
+    Idle,
+    /// A request began, and did not arrive whole within the header timeout (slowloris).
+    Slow,
+    /// The server is stopping, and no request is under way.
+    Stopping,
+    /// The server is stopping, and the request under way did not finish in time.
+    Drained,
+    Failed(io::Error),
+}
+
+impl Connection {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, config: &Config) -> io::Result<Self> {
+        // A client that does not read our responses: `write_all` gives up after this long.
+        stream.set_write_timeout(Some(config.write_timeout))?;
+        Ok(Connection {
+            stream,
+            peer,
+            responder: Responder::new(config),
+            buf: vec![0; 4096],
+            out: Vec::new(),
+            idle_timeout: config.idle_timeout,
+            header_timeout: config.header_timeout,
+            drain_timeout: config.drain_timeout,
+            idle_since: Instant::now(),
+            request_since: None,
+            stopping_since: None,
+        })
+    }
+
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// True while part of a request has arrived.
+    pub(crate) fn in_progress(&self) -> bool {
+        self.responder.in_progress()
+    }
+
+    /// The socket, to refuse a connection that was never served.
+    pub(crate) fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
+    // ANCHOR: step
+    /// Waits for the client's next bytes and answers every request they complete, in one
+    /// write. `Step::Open`: call again for the next bytes.
+    pub(crate) fn step(&mut self, shutdown: &Shutdown) -> Step {
+        let n = match self.read(shutdown) {
+            Ok(n) => n,
+            Err(stall) => return self.stalled(stall),
+        };
+        let arrived = Instant::now();
+        self.request_since.get_or_insert(arrived);
+        let closing = shutdown.is_triggered(); // then the response says Connection: close
+        let flow = self.responder.feed(&self.buf[..n], &mut self.out, closing);
+        if !self.out.is_empty() {
+            if let Err(e) = self.stream.write_all(&self.out) {
+                self.write_failed(&e);
+                return Step::Closed;
+            }
+            self.idle_since = Instant::now();
+            // Bytes left over are the start of the next request: its clock starts now.
+            self.request_since = Some(arrived);
+        }
+        if !self.responder.in_progress() {
+            self.request_since = None;
+        }
+        if flow == Flow::Close {
+            if let Some(why) = refusal(&self.out) {
+                eprintln!("{}: {why}; connection closed", self.peer);
+            }
+            self.linger();
+            return Step::Closed;
+        }
+        self.out.clear();
+        Step::Open
+    }
+    // ANCHOR_END: step
+
+    // ANCHOR: read
+    /// Reads what the client sends next, within whichever clock runs out first: the idle
+    /// timeout between requests, the header timeout from a request's first byte, and the
+    /// drain timeout once the server is stopping. A read waits at most a [`TICK`], so
+    /// that it notices a shutdown.
+    fn read(&mut self, shutdown: &Shutdown) -> Result<usize, Stall> {
+        loop {
+            let now = Instant::now();
+            let (mut deadline, mut stall) = match self.request_since {
+                None => (self.idle_since + self.idle_timeout, Stall::Idle),
+                Some(since) => (since + self.header_timeout, Stall::Slow),
+            };
+            if shutdown.is_triggered() {
+                if !self.responder.in_progress() {
+                    return self.read_ready();
+                }
+                let stopping = *self.stopping_since.get_or_insert(now);
+                if stopping + self.drain_timeout < deadline {
+                    (deadline, stall) = (stopping + self.drain_timeout, Stall::Drained);
+                }
+            }
+            if now >= deadline {
+                return Err(stall);
+            }
+            let wait = (deadline - now).min(TICK);
+            self.stream
+                .set_read_timeout(Some(wait))
+                .map_err(Stall::Failed)?;
+            match self.stream.read(&mut self.buf) {
+                Ok(0) => return Err(Stall::Eof),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted || is_timeout(&e) => continue,
+                Err(e) => return Err(Stall::Failed(e)),
+            }
+        }
+    }
+    // ANCHOR_END: read
+
+    /// The server is stopping and no request is under way: answer a request that has
+    /// already arrived (it was sent before the client could know), else close.
+    fn read_ready(&mut self) -> Result<usize, Stall> {
+        self.stream.set_nonblocking(true).map_err(Stall::Failed)?;
+        let read = self.stream.read(&mut self.buf);
+        self.stream.set_nonblocking(false).map_err(Stall::Failed)?;
+        match read {
+            Ok(0) => Err(Stall::Eof),
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
+                Err(Stall::Stopping)
+            }
+            Err(e) => Err(Stall::Failed(e)),
+        }
+    }
+
+    // ANCHOR: stalled
+    /// Ends the connection after a stall; logs the ones that are the client's fault.
+    fn stalled(&mut self, stall: Stall) -> Step {
+        let peer = self.peer;
+        match stall {
+            Stall::Eof if self.responder.in_progress() => {
+                eprintln!("{peer}: closed the connection mid-request");
+            }
+            Stall::Eof | Stall::Idle | Stall::Stopping => {} // a normal end: just close
+            Stall::Slow => {
+                let limit = self.header_timeout;
+                eprintln!(
+                    "{peer}: 408 Request Timeout: the request was not whole within {limit:?}"
+                );
+                if self.stream.write_all(&responder::timed_out()).is_ok() {
+                    self.linger();
+                }
+            }
+            Stall::Drained => {
+                let limit = self.drain_timeout;
+                eprintln!(
+                    "{peer}: the server is stopping and the request was not whole within {limit:?}"
+                );
+            }
+            Stall::Failed(e) => eprintln!("{peer}: {e}"),
+        }
+        Step::Closed
+    }
+    // ANCHOR_END: stalled
+
+    fn write_failed(&self, e: &io::Error) {
+        let peer = self.peer;
+        if is_timeout(e) {
+            eprintln!("{peer}: not reading our responses (the write timed out)");
+        } else {
+            eprintln!("{peer}: disconnected mid-response: {e}");
+        }
+    }
+
+    /// Ends our side of the connection, then reads and discards what the client still
+    /// sends, for at most [`LINGER`] and 64 KiB: closing with unread input makes the kernel
+    /// send a reset, which can destroy our last response before the client reads it.
+    fn linger(&mut self) {
+        let _ = self.stream.shutdown(Direction::Write);
+        let deadline = Instant::now() + LINGER;
+        let mut discarded = 0;
+        while discarded < 64 * 1024 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match self.stream.read(&mut self.buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    }
+}
+
+/// A read or write that gave up because its timeout ran out (`WouldBlock` on Unix,
+/// `TimedOut` on Windows).
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// When the last response in `out` refuses a request (a malformed one: the responder's own
+/// routes answer 200, 404 or 405), its status line and reason, for the log.
+fn refusal(out: &[u8]) -> Option<String> {
+    let start = out.windows(9).rposition(|w| w == b"HTTP/1.1 ")?;
+    let response = String::from_utf8_lossy(&out[start..]);
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status_line = head.lines().next()?.strip_prefix("HTTP/1.1 ")?;
+    if ["200", "404", "405"]
+        .iter()
+        .any(|ok| status_line.starts_with(ok))
+    {
+        return None;
+    }
+    Some(format!("{status_line}: {}", body.trim_end()))
 }

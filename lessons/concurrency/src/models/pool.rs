@@ -1,10 +1,229 @@
-//! (being built)
+//! The pool model: a fixed set of worker threads, fed by a bounded queue of connections.
+//!
+//! [`Config::workers`] threads start once, with the server. The accept loop puts each new
+//! connection at the end of a queue; a free worker takes the oldest and serves it with the
+//! iterative model's [`Connection`].
+//!
+//! **Cost.** Fixed, whatever the load: `workers` threads, and at most [`Config::queue`]
+//! connections waiting for one. The queue is bounded on purpose. An unbounded queue turns a
+//! burst into unbounded memory, and into waits so long that the clients behind it give up
+//! anyway; so when the queue is full the accept loop answers `503 Service Unavailable` with
+//! `Retry-After` at once: a clear refusal that a client, or a load balancer, can act on,
+//! instead of a connection that hangs.
+//!
+//! **Fairness.** A keep-alive connection stays open between requests, and a worker that
+//! waited for its next request would be lost to every other connection meanwhile: 64
+//! workers would serve 64 keep-alive clients, and starve the rest. So after each answer, if
+//! no request is partly read and other connections wait in the queue, the worker puts its
+//! connection back at the end of the queue and takes the next: 1,000 keep-alive
+//! connections share 64 workers. What remains is the pool's real limit: a worker that takes
+//! a connection waits in a blocking read until that client speaks or its clock runs out, so
+//! 64 silent clients (a browser's spare connections) hold 64 workers for the idle timeout.
+//! Only a model that waits for many sockets at once, the readiness loop or async tasks,
+//! gets past that.
+//!
+//! **Right for.** Bounding a blocking server's threads and memory under load; work that is
+//! mostly CPU, with one worker per core. A database's connection pool is the same idea.
+//!
+//! **Panics.** A worker catches a panic while it serves a connection: that connection
+//! closes, and the worker takes the next one. Without the catch, each panic would kill a
+//! worker for good, and enough of them would leave a pool that accepts and never answers.
+//!
+//! **Shutdown.** The accept loop stops and closes the listener, then closes the queue. The
+//! workers finish what is under way (reads look at the shutdown flag every
+//! [`TICK`](super::iterative::TICK): idle connections close, a request under way gets the
+//! drain timeout), take what is left in the queue (answering a request that has already
+//! arrived, with `Connection: close`), and end once it is empty; `run` joins every one.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::TcpListener;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
 
+use super::iterative::{Connection, Step, accept_failed, reachable};
+use super::threads::turn_away;
 use crate::{Config, Shutdown};
 
-pub fn run(_listener: TcpListener, _shutdown: Shutdown, _config: Config) -> io::Result<()> {
-    Err(io::Error::other("the pool model is not built yet"))
+// ANCHOR: run
+/// Serves HTTP on `listener` with `config.workers` threads until `shutdown` is triggered;
+/// then lets the workers finish and joins them.
+pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Result<()> {
+    shutdown.wake_by_connecting_to(reachable(listener.local_addr()?));
+    let queue = Arc::new(Queue::new(config.queue.max(1)));
+    let workers = start_workers(config.workers.max(1), &queue, &shutdown)?;
+    while !shutdown.is_triggered() {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                accept_failed(&e);
+                continue;
+            }
+        };
+        if shutdown.is_triggered() {
+            break; // the wake-up connection, or a client that came too late
+        }
+        let connection = match Connection::new(stream, peer, &config) {
+            Ok(connection) => Box::new(connection),
+            Err(e) => {
+                eprintln!("{peer}: {e}");
+                continue;
+            }
+        };
+        if let Err(refused) = queue.push(connection) {
+            let waiting = queue.capacity;
+            eprintln!("{peer}: turned away with 503, {waiting} connections already waiting");
+            turn_away(refused.into_stream());
+        }
+    }
+    drop(listener); // from now on a new client is refused, not left waiting
+    queue.close();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(())
 }
+// ANCHOR_END: run
+
+/// Starts `count` workers on `queue`. If one cannot start, stops those that did.
+fn start_workers(
+    count: usize,
+    queue: &Arc<Queue>,
+    shutdown: &Shutdown,
+) -> io::Result<Vec<JoinHandle<()>>> {
+    let mut workers = Vec::with_capacity(count);
+    for n in 0..count {
+        let (queue_, shutdown) = (Arc::clone(queue), shutdown.clone());
+        let started = thread::Builder::new()
+            .name(format!("worker {n}")) // a panic message names the thread
+            .spawn(move || work(&queue_, &shutdown));
+        match started {
+            Ok(worker) => workers.push(worker),
+            Err(e) => {
+                queue.close();
+                for worker in workers {
+                    let _ = worker.join();
+                }
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("could not start worker {n}: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(workers)
+}
+
+// ANCHOR: work
+/// One worker: serves connections from the queue until it is closed and empty.
+fn work(queue: &Queue, shutdown: &Shutdown) {
+    while let Some(connection) = queue.pop() {
+        let peer = connection.peer();
+        // A panic while serving ends this connection, not the worker. AssertUnwindSafe:
+        // the closure owns the connection, which the unwinding drops (closing its
+        // socket), so no half-updated connection is ever seen again; and the queue it
+        // borrows is never left half-updated, as its lock is not held while a response
+        // is made.
+        let served = panic::catch_unwind(AssertUnwindSafe(|| {
+            serve_turn(connection, queue, shutdown);
+        }));
+        if served.is_err() {
+            eprintln!("{peer}: panicked while answering; connection closed, the worker goes on");
+        }
+    }
+}
+// ANCHOR_END: work
+
+// ANCHOR: serve_turn
+/// Serves a connection until it closes, or until it has answered and others are waiting:
+/// then it goes back to the end of the queue, and the worker takes the next.
+fn serve_turn(mut connection: Box<Connection>, queue: &Queue, shutdown: &Shutdown) {
+    while connection.step(shutdown) == Step::Open {
+        if connection.in_progress() || !queue.has_waiting() {
+            continue; // a request is under way, or no one else waits: go on reading
+        }
+        match queue.push(connection) {
+            Ok(()) => return,
+            Err(back) => connection = back, // the queue is full (or closed): keep it
+        }
+    }
+}
+// ANCHOR_END: serve_turn
+
+// ANCHOR: queue
+/// A bounded first-in, first-out queue of connections, shared by the accept loop and the
+/// workers: a `VecDeque` behind a `Mutex`, and a `Condvar` on which idle workers sleep.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when a connection is added, or the queue closes.
+    ready: Condvar,
+    capacity: usize,
+}
+
+struct QueueState {
+    /// Boxed, so that moving one in and out (after every answer) moves a pointer.
+    waiting: VecDeque<Box<Connection>>,
+    closed: bool,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Mutex::new(QueueState {
+                waiting: VecDeque::with_capacity(capacity),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            capacity,
+        }
+    }
+
+    /// Adds `connection` at the end, or gives it back if the queue is full or closed.
+    fn push(&self, connection: Box<Connection>) -> Result<(), Box<Connection>> {
+        let mut state = self.lock();
+        if state.closed || state.waiting.len() >= self.capacity {
+            return Err(connection);
+        }
+        state.waiting.push_back(connection);
+        drop(state); // the woken worker needs the lock
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Takes the oldest connection, sleeping until there is one; `None` once the queue is
+    /// closed and empty.
+    fn pop(&self) -> Option<Box<Connection>> {
+        let mut state = self.lock();
+        loop {
+            if let Some(connection) = state.waiting.pop_front() {
+                return Some(connection);
+            }
+            if state.closed {
+                return None;
+            }
+            // Releases the lock while it sleeps; wakes by `notify` (or spuriously).
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn has_waiting(&self) -> bool {
+        !self.lock().waiting.is_empty()
+    }
+
+    /// No more connections come in; the workers empty the queue and end.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// A poisoned lock would only mean a panic while it was held, which the code above
+    /// never allows; the queue is still whole.
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+// ANCHOR_END: queue
