@@ -18,26 +18,33 @@ const SPARE_FILES: u64 = 32;
 #[derive(clap::Args)]
 pub struct Args {
     /// The server, as HOST:PORT.
-    #[arg(long, env = "CONCURRENCY_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "CONCURRENCY_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_name = "HOST:PORT"
+    )]
     addr: String,
     /// Connections open at once, each with one request in flight.
-    #[arg(short, long, default_value_t = 1,
+    #[arg(short, long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     connections: u64,
     /// Seconds to run, such as 5 or 0.5 [default: 5].
-    #[arg(short, long, value_parser = seconds, conflicts_with = "requests")]
+    #[arg(short, long, value_name = "SECONDS", value_parser = seconds,
+          conflicts_with = "requests")]
     duration: Option<Duration>,
     /// Stop after this many requests, over all connections together.
-    #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
     requests: Option<u64>,
     /// The path to GET.
     #[arg(long, default_value = "/", value_parser = path)]
     path: String,
     /// Seconds a connect or a response may take before it counts as `timed out`.
-    #[arg(long, default_value = "5", value_parser = seconds)]
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = seconds)]
     timeout: Duration,
     /// Worker threads of the generator (1: every connection on one thread).
-    #[arg(long, default_value_t = 1,
+    #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: u64,
 }
