@@ -14,7 +14,6 @@ pub mod serve;
 pub mod state;
 
 /// Resolves `HOST:PORT` to its first address.
-#[allow(dead_code)] // until the subcommands use it
 pub fn resolve(addr: &str) -> Result<SocketAddr> {
     addr.to_socket_addrs()
         .with_context(|| format!("bad address {addr:?}"))?
@@ -24,7 +23,6 @@ pub fn resolve(addr: &str) -> Result<SocketAddr> {
 
 /// Binds `addr`, installs the Ctrl-C/SIGTERM handler that triggers the returned shutdown,
 /// and prints `listening on ADDR` as the first line of stdout.
-#[allow(dead_code)] // until the subcommands use it
 pub fn listen(addr: &str) -> Result<(TcpListener, Shutdown)> {
     let bind_to = resolve(addr)?;
     let listener =
