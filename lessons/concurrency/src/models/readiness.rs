@@ -366,8 +366,10 @@ impl EventLoop {
     }
 
     // ANCHOR: shutdown
-    /// Stops accepting, closes the connections that wait with nothing under way, and lets
-    /// the others finish: their next response says `Connection: close`.
+    /// Stops accepting, and serves every connection once more as a stopping server: each
+    /// reads what has already arrived (bytes whose event may still be on its way), a
+    /// connection with nothing under way then closes, and the others may finish: their
+    /// next response says `Connection: close`.
     fn begin_shutdown(&mut self, now: Instant) {
         if self.drain_until.is_some() {
             return;
@@ -377,9 +379,7 @@ impl EventLoop {
             let _ = self.poll.registry().deregister(&mut listener);
         } // dropped: new connections are refused
         for index in 0..self.conns.len() {
-            if self.conns[index].as_ref().is_some_and(|conn| !conn.busy()) {
-                self.close(Token(index + 1));
-            }
+            self.serve(Token(index + 1), now);
         }
     }
     // ANCHOR_END: shutdown
@@ -497,8 +497,7 @@ impl Conn {
                     return Ok(Next::Wait); // no reading while a response waits: backpressure
                 }
             }
-            let finished = self.last || (closing && !self.responder.in_progress());
-            if finished && !self.lingering {
+            if self.last && !self.lingering {
                 // The last response is out: send FIN, then read until the client's.
                 let _ = self.stream.shutdown(Direction::Write);
                 self.lingering = true;
@@ -511,6 +510,10 @@ impl Conn {
             let n = match self.stream.read(buf) {
                 Ok(0) => return Ok(Next::Close), // the client closed its side
                 Ok(n) => n,
+                // A stopping server closes a connection once it has nothing under way.
+                Err(e) if e.kind() == ErrorKind::WouldBlock && closing && !self.busy() => {
+                    return Ok(Next::Close);
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Next::Wait),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),

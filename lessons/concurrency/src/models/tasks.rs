@@ -201,15 +201,16 @@ async fn connection(
 async fn serve(
     stream: &mut TcpStream,
     config: &Config,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; READ_BUF];
     let mut out = Vec::new();
     let mut responder = Responder::new(config);
     let mut stopping = false;
-    // Resolves once, when the server stops (or is gone).
+    // Resolves once, when the server stops (or is gone): it wakes a task that waits.
+    let mut waiter = stopped.clone();
     let stop = async move {
-        let _ = stopped.wait_for(|&stop| stop).await;
+        let _ = waiter.wait_for(|&stop| stop).await;
     };
     tokio::pin!(stop);
     // The deadlines, and one timer that rings at or before the nearest of them (see below).
@@ -220,7 +221,17 @@ async fn serve(
 
     loop {
         let n = tokio::select! {
+            // In this order: bytes that have arrived are read before the stop signal is
+            // heeded (they may be a request under way), and before a deadline.
+            biased;
             read = stream.read(&mut buf) => read?,
+            () = &mut stop, if !stopping => {
+                stopping = true; // the next response says `Connection: close`
+                if responder.in_progress() {
+                    continue; // let the request under way finish
+                }
+                return Ok(()); // nothing under way: close now
+            }
             () = &mut timer => {
                 let due = request_until.unwrap_or(idle_until);
                 if Instant::now() < due {
@@ -236,17 +247,13 @@ async fn serve(
                 let why = format!("408: request not complete in {timeout:?}");
                 return Err(io::Error::new(io::ErrorKind::TimedOut, why));
             }
-            () = &mut stop, if !stopping => {
-                stopping = true; // the next response says `Connection: close`
-                if responder.in_progress() {
-                    continue; // let the request under way finish
-                }
-                return Ok(()); // nothing under way: close now
-            }
         };
         if n == 0 {
             return Ok(()); // the client closed its side
         }
+        // The signal may have come with these bytes, before this task heard it; from then
+        // on every response says `Connection: close`. (An atomic load: no lock.)
+        stopping = stopping || stopped.has_changed().unwrap_or(true);
         let was_in_progress = responder.in_progress();
         let flow = responder.feed(&buf[..n], &mut out, stopping);
         let answered = !out.is_empty();
