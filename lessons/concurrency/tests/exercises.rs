@@ -66,7 +66,8 @@ impl Client {
     /// The next line, `\n` included, if it comes within `limit`.
     fn line_within(&mut self, limit: Duration) -> Result<Vec<u8>, String> {
         step(format!("waiting for a line to {}", self.who));
-        let limit = limit.max(Duration::from_millis(1));
+        // Whole milliseconds, so that a report reads "1.5s", not "1.499999872s".
+        let limit = Duration::from_millis(limit.as_millis().clamp(1, u128::from(u32::MAX)) as u64);
         let who = self.who;
         self.reader
             .get_ref()
@@ -308,15 +309,13 @@ mod ex1 {
         rude.send(b"bye\n").or_else(got)?;
         // Closing a socket that holds unread bytes sends a reset (RST) instead of a FIN.
         step("waiting for the answer to \"bye\\n\" to arrive, unread");
+        let _ = rude.stream().set_read_timeout(Some(WITHIN));
         let mut peeked = [0u8; 4];
         match rude.stream().peek(&mut peeked) {
             Ok(n) if n > 0 => {}
             Ok(_) => return got("the client that sent \"bye\\n\" saw its connection closed"),
             Err(e) if net::is_timeout(&e) => {
-                return got(format!(
-                    "no answer to \"bye\\n\" within {:?}",
-                    net::STEP_TIMEOUT
-                ));
+                return got(format!("no answer to \"bye\\n\" within {WITHIN:?}"));
             }
             Err(e) => return got(format!("the connection failed: {e}")),
         }

@@ -1,0 +1,54 @@
+//! Wrong on purpose, exercise 2: a good pool, except that a job's panic unwinds out of the
+//! worker and ends its thread: each panic leaves one worker fewer.
+//!
+//! Must fail: a_panicking_job_does_not_shrink_the_pool
+
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+pub struct ThreadPool {
+    sender: SyncSender<Job>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl ThreadPool {
+    pub fn new(workers: usize, queue: usize) -> ThreadPool {
+        let (sender, receiver) = mpsc::sync_channel::<Job>(queue);
+        let receiver: Arc<Mutex<Receiver<Job>>> = Arc::new(Mutex::new(receiver));
+        let workers = (0..workers)
+            .map(|_| {
+                let receiver = Arc::clone(&receiver);
+                std::thread::spawn(move || {
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        ThreadPool { sender, workers }
+    }
+
+    pub fn try_execute(&self, job: impl FnOnce() + Send + 'static) -> Result<(), Full> {
+        match self.sender.try_send(Box::new(job)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(Full),
+        }
+    }
+
+    pub fn shutdown(self) {
+        drop(self.sender);
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+    }
+}
