@@ -30,6 +30,13 @@
 //! them. One client that stops reading fills its socket's buffers, the loop's write to it
 //! waits, and so does every other client.
 //!
+//! A sender that never waits has its own danger: one client that pastes 5,000 lines fills
+//! the channel in a moment, faster than the other tasks can write, and every other client
+//! falls behind and is disconnected (we saw exactly that before the fix). So each client
+//! has a pace, [`ChatConfig::lines_per_second`]: a client that sends faster waits, and
+//! while it waits we do not read its socket, so TCP's flow control slows it down at the
+//! source.
+//!
 //! # Shared state
 //!
 //! The names in the room are shared by every task: a `Mutex<BTreeMap>` inside an `Arc`. It
@@ -50,7 +57,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio::time::timeout;
+use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::Shutdown;
 
@@ -69,6 +76,9 @@ pub struct ChatConfig {
     /// A client whose socket does not take a line within this long (it does not read, and
     /// its buffers are full) is disconnected.
     pub write_timeout: Duration,
+    /// How many lines a second a client may say, after a burst of as many (at most a
+    /// quarter of the backlog). A client that sends faster waits, and so does its input.
+    pub lines_per_second: u32,
 }
 // ANCHOR_END: config
 
@@ -79,6 +89,7 @@ impl Default for ChatConfig {
             max_line: 1024,
             backlog: 64,
             write_timeout: Duration::from_secs(5),
+            lines_per_second: 10,
         }
     }
 }
@@ -417,10 +428,27 @@ async fn talk(
     .await?;
 
     let mut lines = Lines::new(config.max_line);
+    let mut pace = Pace::new(config, Instant::now());
     let mut buf = vec![0; 4096];
     loop {
+        // The whole lines that came, one per token of the client's pace. Out of tokens, the
+        // rest wait, and we stop reading: its input waits in the socket, and TCP slows the
+        // client down. The room's messages still go out to it meanwhile.
+        let mut resting = None;
+        while lines.has_line() {
+            if let Err(until) = pace.take(Instant::now()) {
+                resting = Some(until);
+                break;
+            }
+            let Some(line) = lines.next_line().map_err(|TooLong| End::TooLong)? else {
+                break;
+            };
+            if !act(&line, id, room, writer, config).await? {
+                return Ok(()); // it said /quit
+            }
+        }
         tokio::select! {
-            biased; // in this order: stopping, the room, then the client's input
+            biased; // in this order: stopping, the room, then the client
             _ = stopping.changed() => return Err(End::Stopped),
             message = receiver.recv() => match message {
                 Ok(message) if message.from == id => {} // its own line, or its own notice
@@ -428,16 +456,10 @@ async fn talk(
                 Err(RecvError::Lagged(missed)) => return Err(End::Lagged(missed)),
                 Err(RecvError::Closed) => return Err(End::Stopped),
             },
-            read = reader.read(&mut buf) => match read {
+            () = sleep_until(resting.unwrap_or_else(Instant::now)), if resting.is_some() => {}
+            read = reader.read(&mut buf), if resting.is_none() => match read {
                 Ok(0) => return Ok(()), // the client closed its end
-                Ok(n) => {
-                    lines.push(&buf[..n]);
-                    while let Some(line) = lines.next_line().map_err(|TooLong| End::TooLong)? {
-                        if !act(&line, id, room, writer, config).await? {
-                            return Ok(()); // it said /quit
-                        }
-                    }
-                }
+                Ok(n) => lines.push(&buf[..n]).map_err(|TooLong| End::TooLong)?,
                 Err(e) => return Err(End::Io(e)),
             },
         }
@@ -521,6 +543,44 @@ async fn drain(reader: &mut (impl AsyncRead + Unpin)) {
     while let Ok(1..) = reader.read(&mut buf).await {}
 }
 
+// ANCHOR: pace
+/// A client's pace, a token bucket: it may say a burst of lines at once, then
+/// `lines_per_second`. One client pasting thousands of lines could otherwise fill the
+/// channel faster than the others' tasks can write, and make every one of them lag.
+struct Pace {
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Pace {
+    fn new(config: &ChatConfig, now: Instant) -> Pace {
+        let per_second = config.lines_per_second.max(1);
+        let burst = (per_second as usize).min(config.backlog / 4).max(1) as f64;
+        Pace {
+            per_second: per_second.into(),
+            burst,
+            tokens: burst,
+            last: now,
+        }
+    }
+
+    /// Takes the token for one line at `now`, or says when the next token comes.
+    fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        let earned = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + earned).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = (1.0 - self.tokens) / self.per_second; // under a second
+        Err(now + Duration::from_secs_f64(wait))
+    }
+}
+// ANCHOR_END: pace
+
 // ANCHOR: lines
 /// A line that went past the limit before its end came.
 #[derive(Debug, PartialEq, Eq)]
@@ -543,21 +603,33 @@ impl Lines {
         }
     }
 
-    /// Adds what a read brought.
-    pub fn push(&mut self, bytes: &[u8]) {
+    /// Adds what a read brought. `Err(TooLong)`: the line under way is already longer
+    /// than `max`, without waiting for its end.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), TooLong> {
         self.buf.extend_from_slice(bytes);
+        let start = self
+            .buf
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let tail = &self.buf[start..];
+        let tail = tail.strip_suffix(b"\r").unwrap_or(tail);
+        if tail.len() > self.max {
+            return Err(TooLong);
+        }
+        Ok(())
+    }
+
+    /// Whether a whole line is here.
+    pub fn has_line(&self) -> bool {
+        self.buf.contains(&b'\n')
     }
 
     /// The next whole line, as text: invalid UTF-8 and control characters become `�`.
-    /// `Ok(None)`: no whole line yet. `Err(TooLong)`: more than `max` bytes without an end.
+    /// `Ok(None)`: no whole line yet. `Err(TooLong)`: it is longer than `max`.
     pub fn next_line(&mut self) -> Result<Option<String>, TooLong> {
         let Some(end) = self.buf.iter().position(|&b| b == b'\n') else {
-            let pending = self.buf.strip_suffix(b"\r").unwrap_or(&self.buf);
-            return if pending.len() > self.max {
-                Err(TooLong)
-            } else {
-                Ok(None)
-            };
+            return Ok(None);
         };
         let line: Vec<u8> = self.buf.drain(..=end).collect();
         let line = &line[..end];
@@ -589,7 +661,10 @@ mod tests {
         let mut lines = Lines::new(max);
         let mut found = Vec::new();
         for chunk in chunks {
-            lines.push(chunk);
+            if let Err(e) = lines.push(chunk) {
+                found.push(Err(e));
+                return found;
+            }
             loop {
                 match lines.next_line() {
                     Ok(Some(line)) => found.push(Ok(line)),
@@ -628,6 +703,36 @@ mod tests {
             found,
             [Ok("caf\u{fffd} \u{fffd}[31mred\u{fffd}\tok".to_owned())]
         );
+    }
+
+    #[test]
+    fn the_pace_allows_a_burst_then_lines_per_second() {
+        let config = ChatConfig {
+            lines_per_second: 4,
+            ..ChatConfig::default()
+        };
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut pace = Pace::new(&config, start);
+        for _ in 0..4 {
+            assert_eq!(pace.take(start), Ok(()));
+        }
+        assert_eq!(pace.take(start), Err(at(250)), "the burst is spent");
+        assert_eq!(pace.take(at(250)), Ok(()));
+        assert_eq!(pace.take(at(300)), Err(at(500)));
+        // After a long pause, a burst again, not 40 lines.
+        for _ in 0..4 {
+            assert_eq!(pace.take(at(10_300)), Ok(()));
+        }
+        assert!(pace.take(at(10_300)).is_err());
+        // The burst is at most a quarter of the backlog.
+        let config = ChatConfig {
+            lines_per_second: 1000,
+            backlog: 16,
+            ..ChatConfig::default()
+        };
+        let mut pace = Pace::new(&config, start);
+        assert_eq!((0..10).filter(|_| pace.take(start).is_ok()).count(), 4);
     }
 
     #[test]

@@ -267,6 +267,48 @@ fn a_line_too_long_disconnects_its_sender_and_the_others_go_on() {
 }
 
 #[test]
+fn a_client_that_floods_is_slowed_down_and_nobody_falls_behind() {
+    let room = start(ChatConfig::default()); // 10 lines a second, a burst of 10
+    let (mut b, _) = Client::join(room.addr, "b");
+    let (mut c, _) = Client::join(room.addr, "c");
+    let (mut a, _) = Client::join(room.addr, "a");
+    b.expect("* guest-2 joined");
+    b.expect("* guest-3 joined");
+    c.expect("* guest-3 joined");
+    // 5,000 lines in one go, from a thread: the room stops reading them, so the write may
+    // wait until its timeout.
+    let mut flood = a.writer.try_clone().expect("clone");
+    let flooder = thread::spawn(move || {
+        let lines: String = (0..5000)
+            .map(|i| format!("{i:06} {}\n", "x".repeat(100)))
+            .collect();
+        let _ = flood.write_all(lines.as_bytes());
+    });
+    let want = |i: usize| format!("guest-3: {i:06} {}", "x".repeat(100));
+    for i in 0..12 {
+        b.expect(&want(i)); // the burst, then one line every 100 ms
+    }
+    // The others still talk, and hear each other between the flood's lines.
+    c.say("can anyone hear me?");
+    let mut next = 12;
+    loop {
+        let line = b.line();
+        if line == "guest-2: can anyone hear me?" {
+            break;
+        }
+        assert_eq!(line, want(next), "b");
+        next += 1;
+        assert!(
+            next < 40,
+            "b: c's line is not among the next 28 flood lines"
+        );
+    }
+    a.expect("guest-2: can anyone hear me?"); // the flooder's own task still serves it
+    let _ = a.writer.shutdown(std::net::Shutdown::Both); // ends the flood's write
+    let _ = flooder.join();
+}
+
+#[test]
 fn a_full_room_turns_the_next_client_away() {
     let room = start(ChatConfig {
         max_clients: 2,
@@ -329,6 +371,7 @@ fn heavy_room(write_timeout: Duration) -> Room {
     start(ChatConfig {
         max_line: LINE,
         write_timeout,
+        lines_per_second: 1_000_000, // bursts of 16 (a quarter of the backlog)
         ..ChatConfig::default()
     })
 }
