@@ -65,7 +65,7 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
         // not the server.
         let served = panic::catch_unwind(|| serve_connection(stream, peer, &shutdown, &config));
         if served.is_err() {
-            eprintln!("{peer}: panicked while answering; connection closed");
+            eprintln!("{peer}: panicked; connection closed, serving the next");
         }
     }
     Ok(())
@@ -104,7 +104,7 @@ pub(crate) fn serve_connection(
     config: &Config,
 ) {
     match Connection::new(stream, peer, config) {
-        Ok(mut connection) => while connection.step(shutdown) == Step::Open {},
+        Ok(mut connection) => while connection.step(shutdown) != Step::Closed {},
         Err(e) => eprintln!("{peer}: {e}"),
     }
 }
@@ -133,10 +133,14 @@ pub(crate) struct Connection {
 }
 // ANCHOR_END: connection
 
-/// Whether a connection goes on after a [`Connection::step`].
+/// What a [`Connection::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
-    Open,
+    /// Bytes came, and were answered if they completed a request.
+    Read,
+    /// A [`TICK`] passed with no request under way and nothing new.
+    Idle,
+    /// The connection is over; drop it.
     Closed,
 }
 
@@ -190,10 +194,11 @@ impl Connection {
 
     // ANCHOR: step
     /// Waits for the client's next bytes and answers every request they complete, in one
-    /// write. `Step::Open`: call again for the next bytes.
+    /// write. Unless it returns `Step::Closed`, call it again.
     pub(crate) fn step(&mut self, shutdown: &Shutdown) -> Step {
         let n = match self.read(shutdown) {
-            Ok(n) => n,
+            Ok(Some(n)) => n,
+            Ok(None) => return Step::Idle,
             Err(stall) => return self.stalled(stall),
         };
         let arrived = Instant::now();
@@ -214,13 +219,13 @@ impl Connection {
         }
         if flow == Flow::Close {
             if let Some(why) = refusal(&self.out) {
-                eprintln!("{}: {why}; connection closed", self.peer);
+                eprintln!("{}: {why}", self.peer);
             }
             self.linger();
             return Step::Closed;
         }
         self.out.clear();
-        Step::Open
+        Step::Read
     }
     // ANCHOR_END: step
 
@@ -228,8 +233,8 @@ impl Connection {
     /// Reads what the client sends next, within whichever clock runs out first: the idle
     /// timeout between requests, the header timeout from a request's first byte, and the
     /// drain timeout once the server is stopping. A read waits at most a [`TICK`], so
-    /// that it notices a shutdown.
-    fn read(&mut self, shutdown: &Shutdown) -> Result<usize, Stall> {
+    /// that it notices a shutdown; `Ok(None)`: a tick passed with no request under way.
+    fn read(&mut self, shutdown: &Shutdown) -> Result<Option<usize>, Stall> {
         loop {
             let now = Instant::now();
             let (mut deadline, mut stall) = match self.request_since {
@@ -254,7 +259,8 @@ impl Connection {
                 .map_err(Stall::Failed)?;
             match self.stream.read(&mut self.buf) {
                 Ok(0) => return Err(Stall::Eof),
-                Ok(n) => return Ok(n),
+                Ok(n) => return Ok(Some(n)),
+                Err(e) if is_timeout(&e) && self.request_since.is_none() => return Ok(None),
                 Err(e) if e.kind() == ErrorKind::Interrupted || is_timeout(&e) => continue,
                 Err(e) => return Err(Stall::Failed(e)),
             }
@@ -264,13 +270,13 @@ impl Connection {
 
     /// The server is stopping and no request is under way: answer a request that has
     /// already arrived (it was sent before the client could know), else close.
-    fn read_ready(&mut self) -> Result<usize, Stall> {
+    fn read_ready(&mut self) -> Result<Option<usize>, Stall> {
         self.stream.set_nonblocking(true).map_err(Stall::Failed)?;
         let read = self.stream.read(&mut self.buf);
         self.stream.set_nonblocking(false).map_err(Stall::Failed)?;
         match read {
             Ok(0) => Err(Stall::Eof),
-            Ok(n) => Ok(n),
+            Ok(n) => Ok(Some(n)),
             Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
                 Err(Stall::Stopping)
             }

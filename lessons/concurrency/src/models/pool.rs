@@ -12,15 +12,17 @@
 //! instead of a connection that hangs.
 //!
 //! **Fairness.** A keep-alive connection stays open between requests, and a worker that
-//! waited for its next request would be lost to every other connection meanwhile: 64
-//! workers would serve 64 keep-alive clients, and starve the rest. So after each answer, if
-//! no request is partly read and other connections wait in the queue, the worker puts its
-//! connection back at the end of the queue and takes the next: 1,000 keep-alive
-//! connections share 64 workers. What remains is the pool's real limit: a worker that takes
-//! a connection waits in a blocking read until that client speaks or its clock runs out, so
-//! 64 silent clients (a browser's spare connections) hold 64 workers for the idle timeout.
-//! Only a model that waits for many sockets at once, the readiness loop or async tasks,
-//! gets past that.
+//! waited in `read` for its next request would be lost to every other connection
+//! meanwhile: 64 workers would serve 64 keep-alive clients, and starve the rest. So
+//! whenever its connection has no request under way (after an answer, and after each
+//! [`TICK`](super::iterative::TICK) of silence), a worker that finds others waiting puts
+//! its connection at the end of the queue and takes the oldest: 1,000 keep-alive
+//! connections share 64 workers. The price shows the pool's real limit: a blocking read
+//! waits for one socket, so the workers take turns looking at the silent ones, a tick
+//! each. With 1,000 silent connections and 64 workers, a request that arrives on one waits
+//! up to 1,000 / 64 ticks (1.6 s) for a worker to look, and the silent connections fill
+//! the queue, so that new clients get `503`. Only a model that waits for many sockets at
+//! once, the readiness loop or async tasks, gets past that.
 //!
 //! **Right for.** Bounding a blocking server's threads and memory under load; work that is
 //! mostly CPU, with one worker per core. A database's connection pool is the same idea.
@@ -116,40 +118,30 @@ fn start_workers(
 }
 
 // ANCHOR: work
-/// One worker: serves connections from the queue until it is closed and empty.
+/// One worker: serves connections from the queue until it is closed and empty. While its
+/// connection has no request under way and others wait, it takes turns with them.
 fn work(queue: &Queue, shutdown: &Shutdown) {
-    while let Some(connection) = queue.pop() {
-        let peer = connection.peer();
-        // A panic while serving ends this connection, not the worker. AssertUnwindSafe:
-        // the closure owns the connection, which the unwinding drops (closing its
-        // socket), so no half-updated connection is ever seen again; and the queue it
-        // borrows is never left half-updated, as its lock is not held while a response
-        // is made.
-        let served = panic::catch_unwind(AssertUnwindSafe(|| {
-            serve_turn(connection, queue, shutdown);
-        }));
-        if served.is_err() {
-            eprintln!("{peer}: panicked while answering; connection closed, the worker goes on");
+    while let Some(mut connection) = queue.pop() {
+        loop {
+            let peer = connection.peer();
+            // A panic while serving ends this connection, not the worker. AssertUnwindSafe:
+            // a panic may leave the connection half-updated, so after one it is dropped
+            // (closing its socket) and never used again; and the queue is not touched
+            // inside.
+            let step = panic::catch_unwind(AssertUnwindSafe(|| connection.step(shutdown)));
+            match step {
+                Err(_) => {
+                    eprintln!("{peer}: panicked; connection closed, the worker goes on");
+                    break;
+                }
+                Ok(Step::Closed) => break,
+                Ok(Step::Read | Step::Idle) if connection.in_progress() => {} // finish it first
+                Ok(Step::Read | Step::Idle) => connection = queue.take_turns(connection),
+            }
         }
     }
 }
 // ANCHOR_END: work
-
-// ANCHOR: serve_turn
-/// Serves a connection until it closes, or until it has answered and others are waiting:
-/// then it goes back to the end of the queue, and the worker takes the next.
-fn serve_turn(mut connection: Box<Connection>, queue: &Queue, shutdown: &Shutdown) {
-    while connection.step(shutdown) == Step::Open {
-        if connection.in_progress() || !queue.has_waiting() {
-            continue; // a request is under way, or no one else waits: go on reading
-        }
-        match queue.push(connection) {
-            Ok(()) => return,
-            Err(back) => connection = back, // the queue is full (or closed): keep it
-        }
-    }
-}
-// ANCHOR_END: serve_turn
 
 // ANCHOR: queue
 /// A bounded first-in, first-out queue of connections, shared by the accept loop and the
@@ -210,8 +202,18 @@ impl Queue {
         }
     }
 
-    fn has_waiting(&self) -> bool {
-        !self.lock().waiting.is_empty()
+    /// Fairness: if other connections wait, puts `current` at the end of the queue and
+    /// returns the oldest one; else returns `current`. One step under one lock, so the
+    /// queue never holds more than its capacity.
+    fn take_turns(&self, current: Box<Connection>) -> Box<Connection> {
+        let mut state = self.lock();
+        match state.waiting.pop_front() {
+            Some(next) => {
+                state.waiting.push_back(current);
+                next
+            }
+            None => current,
+        }
     }
 
     /// No more connections come in; the workers empty the queue and end.

@@ -105,7 +105,7 @@ impl Drop for Slot {
     fn drop(&mut self) {
         if thread::panicking() {
             let peer = self.peer;
-            eprintln!("{peer}: panicked while answering; connection closed, the others go on");
+            eprintln!("{peer}: panicked; connection closed, the others go on");
         }
         self.open.fetch_sub(1, Ordering::SeqCst);
     }
