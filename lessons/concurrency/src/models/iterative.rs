@@ -362,5 +362,10 @@ fn refusal(out: &[u8]) -> Option<String> {
     {
         return None;
     }
-    Some(format!("{status_line}: {}", body.trim_end()))
+    // `400 Bad Request: bad request: ...` says it twice.
+    let (_, reason) = status_line.split_once(' ')?;
+    let why = body.trim_end();
+    let prefix = format!("{}: ", reason.to_lowercase());
+    let why = why.strip_prefix(prefix.as_str()).unwrap_or(why);
+    Some(format!("{status_line}: {why}"))
 }
