@@ -29,12 +29,16 @@ enum Command {
     Demo(cli::demo::Args),
     /// Load a server with N keep-alive connections; print requests per second and latency
     /// percentiles.
-    #[command(after_help = "Example: cargo run -p concurrency -- load --connections 64 \
-                            --duration 5")]
+    #[command(
+        after_help = "Example: cargo run -p concurrency -- load --connections 64 \
+                            --duration 5"
+    )]
     Load(cli::load::Args),
     /// A chat room: every line a client sends goes to every other client (try it with nc).
-    #[command(after_help = "Example: cargo run -p concurrency -- chat, then in two more \
-                            terminals: nc 127.0.0.1 9000")]
+    #[command(
+        after_help = "Example: cargo run -p concurrency -- chat, then in two more \
+                            terminals: nc 127.0.0.1 9000"
+    )]
     Chat(cli::chat::Args),
     /// Count with many threads: a counter behind a lock, an atomic, and a channel to one owner.
     #[command(after_help = "Example: cargo run -p concurrency -- state --threads 8")]
@@ -44,18 +48,18 @@ enum Command {
 // ANCHOR: main
 fn main() -> ExitCode {
     let cli = Cli::parse(); // exits with code 2 on a usage error
-    let result = match cli.command {
-        Command::Serve(args) => cli::serve::run(args),
-        Command::Demo(args) => cli::demo::run(args),
-        Command::Load(args) => cli::load::run(args),
-        Command::Chat(args) => cli::chat::run(args),
-        Command::State(args) => cli::state::run(args),
+    let (result, hints): (_, cli::Hints) = match cli.command {
+        Command::Serve(args) => (cli::serve::run(args), cli::serve::hint),
+        Command::Demo(args) => (cli::demo::run(args), cli::no_hints),
+        Command::Load(args) => (cli::load::run(args), cli::load::hint),
+        Command::Chat(args) => (cli::chat::run(args), cli::chat::hint),
+        Command::State(args) => (cli::state::run(args), cli::no_hints),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if let Some(hint) = cli::hint_for(&err) {
+            if let Some(hint) = cli::hint_for(&err, hints) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE

@@ -38,27 +38,35 @@ pub fn listen(addr: &str) -> Result<(TcpListener, Shutdown)> {
     Ok((listener, shutdown))
 }
 
-/// A hint for the error, if one helps: the first that a subcommand or the shared code gives.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    if let Some(hint) = [serve::hint, load::hint, chat::hint]
-        .iter()
-        .find_map(|hint| hint(err))
-    {
+/// A subcommand's own hints for its errors.
+pub type Hints = fn(&anyhow::Error) -> Option<String>;
+
+/// The subcommand that has no hints of its own.
+pub fn no_hints(_: &anyhow::Error) -> Option<String> {
+    None
+}
+
+/// A hint for the error, if one helps: the subcommand's own, else one for a failed bind.
+pub fn hint_for(err: &anyhow::Error, own: Hints) -> Option<String> {
+    if let Some(hint) = own(err) {
         return Some(hint);
+    }
+    if format!("{err:#}").starts_with("bad address") {
+        return Some("write the address as HOST:PORT, for example 127.0.0.1:8080".into());
     }
     let io = err.chain().find_map(|e| e.downcast_ref::<io::Error>())?;
     match io.kind() {
         io::ErrorKind::AddrInUse => Some(
-            "another program listens there: stop it, or pick another port with --addr \
-             (port 0 lets the OS choose)"
+            "another program listens there: stop it, or pick another port\n\
+             with --addr (port 0 lets the OS choose)"
                 .into(),
         ),
-        io::ErrorKind::PermissionDenied => Some(
-            "ports below 1024 need privileges: pick a port from 1024 up with --addr".into(),
-        ),
-        io::ErrorKind::AddrNotAvailable => Some(
-            "that address is not one of this machine's: try 127.0.0.1".into(),
-        ),
+        io::ErrorKind::PermissionDenied => {
+            Some("ports below 1024 need privileges: pick a port from 1024 up with --addr".into())
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            Some("that address is not one of this machine's: try 127.0.0.1".into())
+        }
         _ => None,
     }
 }
