@@ -22,7 +22,7 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
         let stream = connection?;
         // `serve_client(stream)?;` here would serve this client well, and make everyone
         // who connects after it wait until it leaves.
-        todo!("serve this client without keeping the next one waiting")
+        todo!("serve this client without making the next one wait")
     }
     Ok(())
 }

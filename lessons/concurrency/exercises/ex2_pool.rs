@@ -25,7 +25,7 @@ pub struct ThreadPool {
 impl ThreadPool {
     /// Starts `workers` threads that share a queue of at most `queue` waiting jobs.
     pub fn new(workers: usize, queue: usize) -> ThreadPool {
-        todo!("start {workers} workers that share a queue of at most {queue} jobs")
+        todo!("start {workers} workers, with room for {queue} waiting jobs")
     }
 
     /// Queues `job` for a worker, or refuses it when `queue` jobs are already waiting.

@@ -41,7 +41,7 @@ struct Room {
 
 impl Room {
     fn new() -> Room {
-        todo!("make what every client's task shares to reach the others")
+        todo!("make what the clients' tasks share")
     }
 }
 

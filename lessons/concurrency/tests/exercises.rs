@@ -184,7 +184,8 @@ mod ex1 {
 
     /// What every check does first, so that a server serving one client at a time fails them
     /// all: this client connects first, sends half a line, and stays silent to the end.
-    const SLOW: &str = "a first client connects, sends \"half a li\" (no newline) and stays silent";
+    const SLOW: &str = "a first client connects, sends \"half a li\" (no newline)\n\
+                    and stays silent";
 
     /// Starts the server and connects the silent client, which must stay alive for the check.
     fn start_with_a_silent_client() -> Result<(SocketAddr, Client), String> {
@@ -208,8 +209,8 @@ mod ex1 {
     fn answers_two_clients_taking_turns() -> CheckResult {
         given(
             format!(
-                "{SLOW};\nthen clients A and B connect and take turns, each waiting for its\n\
-                 answer: A \"a1\\n\", B \"b1\\n\", A \"a2\\n\", B \"b2\\n\""
+                "{SLOW};\nthen clients A and B connect and take turns, each waiting for\n\
+                 its answer: A \"a1\\n\", B \"b1\\n\", A \"a2\\n\", B \"b2\\n\""
             ),
             "\"A1\\n\", \"B1\\n\", \"A2\\n\", \"B2\\n\", each to the client that sent it",
         );
@@ -234,10 +235,10 @@ mod ex1 {
         const CLIENTS: usize = 20;
         given(
             format!(
-                "{SLOW};\nthen {CLIENTS} more clients connect, all stay connected, each sends\n\
-                 \"client N\\n\" (N = 1 to {CLIENTS}), and then they read"
+                "{SLOW};\nthen {CLIENTS} more clients connect and stay connected; each\n\
+                 sends \"client N\\n\" (N = 1 to {CLIENTS}), and then they read"
             ),
-            format!("\"CLIENT N\\n\" to each of the {CLIENTS} clients within {WITHIN:?} in all"),
+            format!("\"CLIENT N\\n\" to each of the {CLIENTS} clients, within {WITHIN:?} in all"),
         );
         let (server, _slow) = start_with_a_silent_client().or_else(got)?;
         let mut clients = Vec::new();
@@ -297,9 +298,9 @@ mod ex1 {
     fn keeps_serving_after_clients_leave() -> CheckResult {
         given(
             format!(
-                "{SLOW};\nthen a client connects and closes at once; another sends \"bye\\n\"\n\
-                 and, its answer unread, closes (its close is a reset); then a last client\n\
-                 sends \"still there?\\n\""
+                "{SLOW};\nthen a client connects and closes at once; another sends\n\
+                 \"bye\\n\" and, its answer unread, closes (so its close is a\n\
+                 reset); then a last client sends \"still there?\\n\""
             ),
             "\"STILL THERE?\\n\" to the last client",
         );
@@ -328,7 +329,8 @@ mod ex1 {
     fn answers_and_closes_after_a_half_close() -> CheckResult {
         given(
             format!(
-                "{SLOW};\nthen a second client sends \"last\\n\" and shuts down its sending side"
+                "{SLOW};\nthen a second client sends \"last\\n\" and shuts down its\n\
+                 sending side"
             ),
             "\"LAST\\n\", then the end of the stream, to the second client",
         );
@@ -438,7 +440,7 @@ mod ex2 {
     fn runs_every_job() -> CheckResult {
         const JOBS: usize = 50;
         given(
-            format!("ThreadPool::new(4, 64), then try_execute {JOBS} jobs; each sends its number"),
+            format!("ThreadPool::new(4, 64), then try_execute {JOBS} jobs;\neach sends its number"),
             format!(
                 "every number from 0 to {}, each once, within {WITHIN:?}",
                 JOBS - 1
@@ -472,9 +474,9 @@ mod ex2 {
         const JOBS: usize = 8;
         given(
             format!(
-                "ThreadPool::new(3, 16), then {JOBS} jobs that each wait until the check lets\n\
-                 them finish; the check waits for 3 to start, watches {WATCH:?} for a 4th,\n\
-                 then lets them all finish"
+                "ThreadPool::new(3, 16), then {JOBS} jobs that each wait until the\n\
+                 check lets them finish; the check waits for 3 to start,\n\
+                 watches {WATCH:?} for a 4th, then lets them all finish"
             ),
             "3 jobs running at once, never more; then all 8 finish",
         );
@@ -513,11 +515,12 @@ mod ex2 {
 
     fn refuses_a_job_when_the_queue_is_full() -> CheckResult {
         given(
-            "ThreadPool::new(2, 3); 2 jobs that wait until the check lets them finish, and,\n\
-             once both run, 3 more jobs (the queue is then full), then a 6th job; then the\n\
-             check lets the jobs finish and submits one more",
-            "Ok for the first 5 jobs, Err(Full) for the 6th (without running it),\n\
-             and Ok again once the queue has room",
+            "ThreadPool::new(2, 3); 2 jobs that wait until the check lets them\n\
+             finish, and, once both run, 3 more jobs (the queue is then full),\n\
+             then a 6th job; then the check lets the jobs finish and submits\n\
+             one more",
+            "Ok for the first 5 jobs, Err(Full) for the 6th (without running\n\
+             it), and Ok again once the queue has room",
         );
         step("calling ThreadPool::new(2, 3)");
         let pool = ThreadPool::new(2, 3);
@@ -586,9 +589,9 @@ mod ex2 {
 
     fn shutdown_finishes_every_job() -> CheckResult {
         given(
-            "ThreadPool::new(2, 8); 2 jobs that wait until the check lets them finish, and\n\
-             6 quick jobs queued behind them; then shutdown(), and while it runs the check\n\
-             lets the jobs finish",
+            "ThreadPool::new(2, 8); 2 jobs that wait until the check lets them\n\
+             finish, and 6 quick jobs queued behind them; then shutdown(),\n\
+             and while it runs the check lets the jobs finish",
             "shutdown() returns only once all 8 jobs have finished",
         );
         step("calling ThreadPool::new(2, 8)");
@@ -652,10 +655,12 @@ mod ex2 {
 
     fn shutdown_joins_every_worker() -> CheckResult {
         given(
-            "ThreadPool::new(3, 8), then 3 jobs that each mark their thread, so that the\n\
-             check sees when that thread ends (it holds each thread's end until it lets it go);\n\
-             then shutdown(), and while it runs the check lets the threads end",
-            "shutdown() returns only once every worker thread that ran a job has ended",
+            "ThreadPool::new(3, 8), then 3 jobs that each mark their thread, so\n\
+             that the check sees when that thread ends (it holds each end\n\
+             until it lets it go); then shutdown(), and while it runs the\n\
+             check lets the threads end",
+            "shutdown() returns only once every worker thread that ran a job\n\
+             has ended",
         );
         step("calling ThreadPool::new(3, 8)");
         let pool = ThreadPool::new(3, 8);
@@ -702,8 +707,8 @@ mod ex2 {
 
     fn a_panicking_job_does_not_shrink_the_pool() -> CheckResult {
         given(
-            "ThreadPool::new(2, 8); 2 jobs that panic, then 2 jobs that wait until the check\n\
-             lets them finish",
+            "ThreadPool::new(2, 8); 2 jobs that panic, then 2 jobs that wait\n\
+             until the check lets them finish",
             "both waiting jobs running at once: the pool still has 2 workers",
         );
         step("calling ThreadPool::new(2, 8)");
@@ -830,9 +835,10 @@ mod ex3 {
 
     fn names_guests_in_the_order_they_join() -> CheckResult {
         given(
-            "clients A, B and C join the room, one after the other; C sends \"hi\\n\"",
+            "clients A, B and C join the room, one after the other;\n\
+             C sends \"hi\\n\"",
             "welcome lines \"welcome, guest-1\\n\", \"welcome, guest-2\\n\",\n\
-             \"welcome, guest-3\\n\" to A, B and C; then \"guest-3: hi\\n\" to A",
+             \"welcome, guest-3\\n\" to A, B and C;\nthen \"guest-3: hi\\n\" to A",
         );
         let server = start_server(serve);
         let mut a = join(server, "A").or_else(got)?;
@@ -852,7 +858,8 @@ mod ex3 {
 
     fn does_not_echo_a_line_to_its_sender() -> CheckResult {
         given(
-            "clients A and B join; A sends \"one\\n\"; once B has it, B sends \"two\\n\"",
+            "clients A and B join; A sends \"one\\n\"; once B has it,\n\
+             B sends \"two\\n\"",
             "\"guest-2: two\\n\" as the first line A gets after its welcome\n\
              (A never gets its own \"one\" back)",
         );
@@ -869,9 +876,9 @@ mod ex3 {
         const LINES: usize = 20;
         given(
             format!(
-                "clients A and B join; A sends \"line 1\\n\" to \"line {LINES}\\n\" in one write"
+                "clients A and B join;\nA sends \"line 1\\n\" to \"line {LINES}\\n\" in one write"
             ),
-            format!("\"guest-1: line 1\\n\" to \"guest-1: line {LINES}\\n\" to B, in that order"),
+            format!("\"guest-1: line 1\\n\" to \"guest-1: line {LINES}\\n\" to B,\nin that order"),
         );
         let server = start_server(serve);
         let mut a = join(server, "A").or_else(got)?;
@@ -886,9 +893,10 @@ mod ex3 {
 
     fn a_line_sent_in_pieces_arrives_whole() -> CheckResult {
         given(
-            "clients A and B join; A sends \"in pieces\\n\" one byte per write, then\n\
-             \"one\\ntwo\\n\" in one write",
-            "\"guest-1: in pieces\\n\", \"guest-1: one\\n\", \"guest-1: two\\n\" to B",
+            "clients A and B join; A sends \"in pieces\\n\" one byte per\n\
+             write, then \"one\\ntwo\\n\" in one write",
+            "\"guest-1: in pieces\\n\", \"guest-1: one\\n\", \"guest-1: two\\n\"\n\
+             to B",
         );
         let server = start_server(serve);
         let mut a = join(server, "A").or_else(got)?;
@@ -905,9 +913,10 @@ mod ex3 {
 
     fn a_guest_who_joins_later_hears_later_lines() -> CheckResult {
         given(
-            "clients A and B join; A sends \"before\\n\"; once B has it, client C joins,\n\
-             and A sends \"after\\n\"",
-            "\"guest-1: after\\n\" to B, and to C as its first line after its welcome",
+            "clients A and B join; A sends \"before\\n\"; once B has it,\n\
+             client C joins, and A sends \"after\\n\"",
+            "\"guest-1: after\\n\" to B, and to C as its first line after its\n\
+             welcome",
         );
         let server = start_server(serve);
         let mut a = join(server, "A").or_else(got)?;
@@ -938,10 +947,10 @@ mod ex3 {
         let lines = total.div_ceil(FILLER);
         given(
             format!(
-                "client S joins with a small receive buffer, reads its welcome, and never reads\n\
-                 again; clients A and B join; A sends {lines} lines of {FILLER} bytes\n\
-                 ({} MiB: more than the kernel buffers for S hold), {BATCH} at a time,\n\
-                 each time waiting until B has them",
+                "client S joins with a small receive buffer, reads its welcome,\n\
+                 and never reads again; clients A and B join; A sends {lines}\n\
+                 lines of {FILLER} bytes ({} MiB: more than the kernel's buffers\n\
+                 for S hold), {BATCH} at a time, each time waiting until B has them",
                 total >> 20
             ),
             format!("all {lines} lines to B, while S is stuck"),
@@ -972,10 +981,11 @@ mod ex3 {
 
     fn a_client_leaving_does_not_break_the_room() -> CheckResult {
         given(
-            "clients A, B, C and D join; A sends \"one\\n\"; once B, C and D have it, C\n\
-             leaves with a reset and D closes politely; A sends \"two\\n\" and \"three\\n\",\n\
-             then B sends \"four\\n\"",
-            "\"guest-1: two\\n\" and \"guest-1: three\\n\" to B, then \"guest-2: four\\n\" to A",
+            "clients A, B, C and D join; A sends \"one\\n\"; once B, C and D\n\
+             have it, C leaves with a reset and D closes politely;\n\
+             A sends \"two\\n\" and \"three\\n\", then B sends \"four\\n\"",
+            "\"guest-1: two\\n\" and \"guest-1: three\\n\" to B,\n\
+             then \"guest-2: four\\n\" to A",
         );
         let server = start_server(serve);
         let mut a = join(server, "A").or_else(got)?;
