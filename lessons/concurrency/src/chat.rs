@@ -40,7 +40,7 @@
 //! # Shared state
 //!
 //! The names in the room are shared by every task: a `Mutex<BTreeMap>` inside an `Arc`. It
-//! is a std lock, locked only inside small functions of [`Room`] that are not async: they
+//! is a std lock, locked only inside small functions of `Room` that are not async: they
 //! lock, read or update the map, and unlock before they return, so no task ever holds the
 //! lock across an `.await` (see [`crate::state`] for why that matters).
 
@@ -206,8 +206,8 @@ fn valid_name(name: &str) -> bool {
 }
 
 // ANCHOR: member
-/// A client's place in the room. Dropping it takes the client out and tells the others,
-/// however its task ended: a return, a panic, or an abort at shutdown.
+/// A client's place in the room. Dropping it takes the client out and tells the others
+/// (unless the room is closing), however its task ended: a return, a panic, an abort.
 struct Member {
     id: u64,
     room: Arc<Room>,
@@ -398,8 +398,8 @@ async fn client(
 
 // ANCHOR: talk
 /// The client's loop: whichever comes first, the room closing, a message from the room
-/// (written to the client), or the client's own input (said to the room). Returns `Ok` when
-/// the client leaves by itself.
+/// (written to the client), the end of a rest (when it sent faster than its pace), or the
+/// client's own input (said to the room). Returns `Ok` when the client leaves by itself.
 async fn talk(
     reader: &mut OwnedReadHalf,
     writer: &mut OwnedWriteHalf,
