@@ -6,13 +6,14 @@
 //! only once the slow client has finished; every other model answers at once. The output
 //! differs between models only in its wording and its durations.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
+use concurrency::chat::{self, ChatConfig};
 use concurrency::{Config, Model, Shutdown};
 
 use super::serve::ModelName;
@@ -31,6 +32,9 @@ enum Demo {
     /// client sends GET / meanwhile and times its answer.
     #[command(after_help = "Example: cargo run -p concurrency -- demo slow-client --model threads")]
     SlowClient(SlowClient),
+    /// Three clients in the chat room: what each one says, and what each one hears.
+    #[command(after_help = "Example: cargo run -p concurrency -- demo chat")]
+    Chat,
 }
 
 #[derive(clap::Args)]
@@ -47,6 +51,7 @@ struct SlowClient {
 pub fn run(args: Args) -> Result<()> {
     match args.demo {
         Demo::SlowClient(demo) => slow_client(demo.model.into(), demo.wait_ms),
+        Demo::Chat => chat(),
     }
 }
 
@@ -162,3 +167,88 @@ fn human(d: Duration) -> String {
         format!("{:.2} s", d.as_secs_f64())
     }
 }
+
+// ANCHOR: chat
+/// Runs the chat room on a free port, and three clients in turn: each line a client sends,
+/// and each line a client hears, is printed as it happens.
+fn chat() -> Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("could not listen on 127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let shutdown = Shutdown::new();
+    let handle = shutdown.clone();
+    let room = thread::Builder::new()
+        .name("room".into())
+        .spawn(move || chat::run(listener, handle, ChatConfig::default()))?;
+    let talked = conversation(addr);
+    shutdown.trigger();
+    let ran = room.join().map_err(|_| anyhow!("the chat room panicked"))?;
+    ran.context("the chat room failed")?;
+    talked
+}
+
+/// The conversation: each client reads what it must hear before the next one speaks, so the
+/// order of the lines is always the same.
+fn conversation(addr: SocketAddr) -> Result<()> {
+    let mut a = Member::join(addr, "A")?;
+    a.hear(2)?; // the welcome, and the commands
+    let mut b = Member::join(addr, "B")?;
+    b.hear(2)?;
+    a.hear(1)?; // B joined
+    let mut c = Member::join(addr, "C")?;
+    c.hear(2)?;
+    a.hear(1)?;
+    b.hear(1)?;
+    a.say("/name ada")?;
+    a.hear(1)?;
+    b.hear(1)?;
+    c.hear(1)?;
+    a.say("hello, room")?;
+    b.hear(1)?;
+    c.hear(1)?;
+    b.say("/quit")?;
+    b.hear(1)?;
+    a.hear(1)?;
+    c.hear(1)?;
+    Ok(())
+}
+
+/// One client of the demo: its socket, and the letter the demo prints it under (the room
+/// names it `guest-N` until it says `/name`).
+struct Member {
+    name: &'static str,
+    lines: BufReader<TcpStream>,
+}
+
+impl Member {
+    fn join(addr: SocketAddr, name: &'static str) -> Result<Member> {
+        let stream = connect(addr, Duration::from_secs(5))
+            .with_context(|| format!("{name} could not connect to the room"))?;
+        Ok(Member {
+            name,
+            lines: BufReader::new(stream),
+        })
+    }
+
+    fn say(&mut self, line: &str) -> Result<()> {
+        println!("{} says:  {line}", self.name);
+        let stream = self.lines.get_mut();
+        stream
+            .write_all(format!("{line}\n").as_bytes())
+            .with_context(|| format!("{} could not send", self.name))
+    }
+
+    /// Reads and prints `count` lines from the room.
+    fn hear(&mut self, count: usize) -> Result<()> {
+        for _ in 0..count {
+            let mut line = String::new();
+            let read = self.lines.read_line(&mut line);
+            let n = read.with_context(|| format!("{} heard nothing", self.name))?;
+            if n == 0 {
+                return Err(anyhow!("{}: the room closed the connection", self.name));
+            }
+            println!("{} hears: {}", self.name, line.trim_end());
+        }
+        Ok(())
+    }
+}
+// ANCHOR_END: chat
