@@ -130,6 +130,9 @@ pub(crate) struct Connection {
     request_since: Option<Instant>,
     /// When this connection first saw that the server is stopping.
     stopping_since: Option<Instant>,
+    /// The read timeout the socket has now: set again only when it changes, so that a busy
+    /// connection makes one system call per read, not two.
+    read_timeout: Option<Duration>,
 }
 // ANCHOR_END: connection
 
@@ -175,6 +178,7 @@ impl Connection {
             idle_since: Instant::now(),
             request_since: None,
             stopping_since: None,
+            read_timeout: None,
         })
     }
 
@@ -253,10 +257,11 @@ impl Connection {
             if now >= deadline {
                 return Err(stall);
             }
-            let wait = (deadline - now).min(TICK);
-            self.stream
-                .set_read_timeout(Some(wait))
-                .map_err(Stall::Failed)?;
+            let wait = Some((deadline - now).min(TICK));
+            if self.read_timeout != wait {
+                self.stream.set_read_timeout(wait).map_err(Stall::Failed)?;
+                self.read_timeout = wait;
+            }
             match self.stream.read(&mut self.buf) {
                 Ok(0) => return Err(Stall::Eof),
                 Ok(n) => return Ok(Some(n)),
@@ -328,6 +333,7 @@ impl Connection {
     /// send a reset, which can destroy our last response before the client reads it.
     fn linger(&mut self) {
         let _ = self.stream.shutdown(Direction::Write);
+        self.read_timeout = None; // changed below
         let deadline = Instant::now() + LINGER;
         let mut discarded = 0;
         while discarded < 64 * 1024 {
