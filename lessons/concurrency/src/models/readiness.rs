@@ -478,7 +478,10 @@ impl Conn {
     /// *becomes* readable, not again while it stays readable. So one event means "read
     /// until `WouldBlock`"; stopping earlier leaves bytes that no further event announces.
     /// That is also why, after a blocked write drains, this goes on to read: the bytes that
-    /// came meanwhile had their event while we were not reading.
+    /// came meanwhile had their event while we were not reading. (One shortcut: a read that
+    /// fills less than the buffer has emptied the socket, and the next byte to arrive
+    /// brings a new event; so the read that would only say `WouldBlock` is skipped, one
+    /// system call less per request. Tokio does the same.)
     fn serve(
         &mut self,
         buf: &mut [u8],
@@ -489,6 +492,7 @@ impl Conn {
         closing: bool,
     ) -> io::Result<Next> {
         let mut reads = 0;
+        let mut emptied = false;
         loop {
             if self.written < self.out.len() {
                 let drained = self.flush(config, now)?;
@@ -504,24 +508,34 @@ impl Conn {
                 self.request_until = None;
                 self.linger_until = Some(now + LINGER);
             }
+            if emptied {
+                return Ok(self.wait(closing));
+            }
             if reads == READS_PER_TURN {
                 return Ok(Next::Again);
             }
             let n = match self.stream.read(buf) {
                 Ok(0) => return Ok(Next::Close), // the client closed its side
                 Ok(n) => n,
-                // A stopping server closes a connection once it has nothing under way.
-                Err(e) if e.kind() == ErrorKind::WouldBlock && closing && !self.busy() => {
-                    return Ok(Next::Close);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Next::Wait),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(self.wait(closing)),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
             reads += 1;
+            emptied = n < buf.len();
             if !self.lingering {
                 self.take(&buf[..n], config, now, closing);
             }
+        }
+    }
+
+    /// Nothing more to read for now: wait for the next event. A stopping server closes a
+    /// connection instead, once it has nothing under way.
+    fn wait(&self, closing: bool) -> Next {
+        if closing && !self.busy() {
+            Next::Close
+        } else {
+            Next::Wait
         }
     }
     // ANCHOR_END: conn_serve

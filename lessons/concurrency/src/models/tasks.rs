@@ -288,8 +288,17 @@ async fn serve(
 
 /// Writes all of `bytes`, or fails if the client does not read them within
 /// [`Config::write_timeout`].
+///
+/// Most writes fit in the socket's send buffer and complete at once, so it tries that
+/// first, without a timer; only a write that has to wait starts the clock.
 async fn write(stream: &mut TcpStream, bytes: &[u8], config: &Config) -> io::Result<()> {
-    match time::timeout(config.write_timeout, stream.write_all(bytes)).await {
+    let rest = match stream.try_write(bytes) {
+        Ok(n) if n == bytes.len() => return Ok(()),
+        Ok(n) => &bytes[n..],
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => bytes,
+        Err(e) => return Err(e),
+    };
+    match time::timeout(config.write_timeout, stream.write_all(rest)).await {
         Ok(written) => written,
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
