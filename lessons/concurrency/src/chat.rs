@@ -46,7 +46,6 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -60,6 +59,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::Shutdown;
+use crate::models::reachable;
 
 // ANCHOR: config
 /// The limits that bound what one client can cost the room.
@@ -223,19 +223,6 @@ impl Drop for Member {
     }
 }
 // ANCHOR_END: member
-
-/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified
-/// address.
-fn reachable(addr: SocketAddr) -> SocketAddr {
-    if !addr.ip().is_unspecified() {
-        return addr;
-    }
-    let loopback: IpAddr = match addr {
-        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-    };
-    SocketAddr::new(loopback, addr.port())
-}
 
 // ANCHOR: run
 /// Runs the chat room on `listener` until `shutdown` is triggered; then every client hears

@@ -31,11 +31,12 @@
 //! behave.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as Direction, SocketAddr};
+use std::net::{Shutdown as Direction, SocketAddr};
 use std::net::{TcpListener, TcpStream};
 use std::panic;
 use std::time::{Duration, Instant};
 
+use super::reachable;
 use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
@@ -71,19 +72,6 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
     Ok(())
 }
 // ANCHOR_END: run
-
-/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified
-/// address (`0.0.0.0` or `::`).
-pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
-    if !addr.ip().is_unspecified() {
-        return addr;
-    }
-    let loopback: IpAddr = match addr {
-        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-    };
-    SocketAddr::new(loopback, addr.port())
-}
 
 /// A failed `accept` is not fatal: a connection reset while it waited in the queue, or no
 /// file descriptor left until some connection closes. Log it, and pause so as not to spin.

@@ -2,7 +2,7 @@
 //! on every connection; they differ in how they wait for many sockets at once.
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use http11::request::Limits;
@@ -120,3 +120,16 @@ pub fn serve(
     }
 }
 // ANCHOR_END: serve
+
+/// Where to connect to reach a listener bound to `addr`, to wake its `accept` at shutdown:
+/// loopback for the unspecified address (`0.0.0.0` or `::`).
+pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
+    if !addr.ip().is_unspecified() {
+        return addr;
+    }
+    let loopback: IpAddr = match addr {
+        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(loopback, addr.port())
+}

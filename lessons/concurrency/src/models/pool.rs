@@ -44,7 +44,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
-use super::iterative::{Connection, Step, accept_failed, reachable};
+use super::iterative::{Connection, Step, accept_failed};
+use super::reachable;
 use super::threads::turn_away;
 use crate::{Config, Shutdown};
 

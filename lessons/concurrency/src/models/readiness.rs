@@ -23,13 +23,14 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as Direction, SocketAddr, TcpListener};
+use std::net::{Shutdown as Direction, SocketAddr, TcpListener};
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 
+use super::reachable;
 use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
@@ -52,19 +53,6 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// After a failed `accept` (a full file table), wait this long before trying again.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
-
-/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified
-/// address.
-fn reachable(addr: SocketAddr) -> SocketAddr {
-    if !addr.ip().is_unspecified() {
-        return addr;
-    }
-    let loopback: IpAddr = match addr {
-        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-    };
-    SocketAddr::new(loopback, addr.port())
-}
 
 // ANCHOR: run
 /// Serves HTTP on `listener` from one thread until `shutdown` is triggered, then lets the

@@ -20,7 +20,7 @@
 //! thread's stack; the ten-thousand-connection benchmark measures it.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown as Direction, SocketAddr};
+use std::net::{Shutdown as Direction, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{self, Instant};
 
+use super::reachable;
 use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
@@ -43,19 +44,6 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// After a failed `accept` (a full file table), wait this long before trying again.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
-
-/// Where to connect to reach a listener bound to `addr`: loopback for the unspecified
-/// address.
-fn reachable(addr: SocketAddr) -> SocketAddr {
-    if !addr.ip().is_unspecified() {
-        return addr;
-    }
-    let loopback: IpAddr = match addr {
-        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-    };
-    SocketAddr::new(loopback, addr.port())
-}
 
 // ANCHOR: run
 /// Serves HTTP on `listener` with a task per connection until `shutdown` is triggered, then

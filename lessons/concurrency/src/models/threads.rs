@@ -33,7 +33,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use super::iterative::{accept_failed, reachable, serve_connection};
+use super::iterative::{accept_failed, serve_connection};
+use super::reachable;
 use crate::responder;
 use crate::{Config, Shutdown};
 
