@@ -539,6 +539,39 @@ fn settle() -> f64 {
     }
 }
 
+/// A process's context switches so far, voluntary and not, summed over its threads.
+fn context_switches(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(status) = fs::read_to_string(task.path().join("status")) else {
+            continue; // the thread has just ended
+        };
+        for line in status.lines() {
+            if let Some((name, value)) = line.split_once(':')
+                && name.ends_with("ctxt_switches")
+            {
+                total += value.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    Some(total)
+}
+
+/// The server's context switches in a window inside the measurement (from 0.5 s after its
+/// start to 0.3 s before its end), and the window's length: read twice only, because
+/// reading the status of a thousand threads costs CPU the server would miss.
+fn count_switches(pid: u32, seconds: Duration) -> JoinHandle<Option<(u64, Duration)>> {
+    thread::spawn(move || {
+        let start = Instant::now();
+        thread::sleep(Duration::from_millis(500));
+        let (t0, s0) = (Instant::now(), context_switches(pid)?);
+        let end = start + seconds.saturating_sub(Duration::from_millis(300));
+        thread::sleep(end.saturating_duration_since(Instant::now()));
+        let (t1, s1) = (Instant::now(), context_switches(pid)?);
+        (t1 > t0).then(|| (s1.saturating_sub(s0), t1 - t0))
+    })
+}
+
 /// Samples a process's status every 50 ms on a thread of its own; `finish` returns the
 /// highest resident memory and thread count seen.
 struct Sampler {
@@ -609,6 +642,8 @@ struct Sample {
     /// during it.
     busy_before: f64,
     disturbed: f64,
+    /// The server's context switches (all its threads) per answered request.
+    switches: Option<f64>,
 }
 
 impl Sample {
@@ -643,6 +678,7 @@ fn measure(
     let busy = settle();
     let mut running = Running::start(server, bins, &[])?;
     let sampler = Sampler::start(running.pid);
+    let switches = count_switches(running.pid, seconds);
     let others = Others::start(&[running.pid, std::process::id()]);
     let result = match tool {
         Tool::Ours => load_ours(running.addr, connections, seconds).map(|s| (s, 0)),
@@ -660,6 +696,10 @@ fn measure(
     sample.threads = peak.threads.max(end.threads);
     sample.busy_before = busy;
     sample.disturbed = disturbed;
+    if let Ok(Some((switches, window))) = switches.join() {
+        let requests = sample.rps * window.as_secs_f64();
+        sample.switches = (requests > 0.0).then(|| switches as f64 / requests);
+    }
     if let Err(e) = running.stop() {
         // The figures stand; a server that does not stop cleanly is worth a line.
         eprintln!("warning: stopping {}: {e:#}", server.name());
@@ -1487,6 +1527,22 @@ fn markdown(
             let rss = all.iter().map(|x| x.peak_rss_kib).max().unwrap_or(0);
             let threads = all.iter().map(|x| x.threads).max().unwrap_or(0);
             format!("{:.1}, {}", rss as f64 / 1024.0, count(threads))
+        },
+    );
+
+    table(
+        &mut out,
+        "The server's context switches per answered request, all its threads, our \
+         generator (the median of the rounds):",
+        servers,
+        |s, n| {
+            let key = Key {
+                server: s,
+                connections: n,
+                tool: Tool::Ours,
+            };
+            let values: Vec<f64> = runs.samples(key).filter_map(|x| x.switches).collect();
+            spread(&values).map_or("-".into(), |v| format!("{:.2}", v.median))
         },
     );
 
