@@ -1,6 +1,6 @@
 //! Every server model against the same clients, black-box over loopback: the behaviours the
-//! chapter promises (keep-alive, pipelining, the clocks, the limits, a panic, graceful
-//! shutdown).
+//! chapter promises (keep-alive, pipelining, a flood read late, the clocks, a client that
+//! never reads, the limits, panics, graceful shutdown).
 //!
 //! Each behaviour is one function over a [`Model`]; `for_models!` turns it into one `#[test]`
 //! per model, named `<behaviour>::<model>`, so one model's tests run with
@@ -64,9 +64,15 @@ impl Server {
 
     /// Starts `model` with `change` applied to the default config.
     fn with(model: Model, change: impl FnOnce(&mut Config)) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Server::on(model, listener, change)
+    }
+
+    /// Starts `model` on `listener`, bound to loopback, with `change` applied to the default
+    /// config.
+    fn on(model: Model, listener: TcpListener, change: impl FnOnce(&mut Config)) -> Server {
         let mut config = Config::default();
         change(&mut config);
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener
             .local_addr()
             .expect("a bound listener has an address");
@@ -389,6 +395,96 @@ fn fresh_client_is_served(server: &Server, deadline: Instant) {
     }
 }
 
+/// The socket buffers of a flood's connection: small, so that a few thousand responses
+/// outgrow them, whatever the kernel's own sizes (Linux grows a buffer to megabytes).
+const SMALL_BUFFER: usize = 32 * 1024;
+
+/// A listener on `127.0.0.1:0` whose connections have [`SMALL_BUFFER`]s: an accepted
+/// socket takes its buffer sizes from the listener.
+fn small_buffered_listener() -> TcpListener {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    socket
+        .set_send_buffer_size(SMALL_BUFFER)
+        .expect("send buffer size");
+    socket
+        .set_recv_buffer_size(SMALL_BUFFER)
+        .expect("receive buffer size");
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    socket.bind(&addr.into()).expect("bind 127.0.0.1:0");
+    socket.listen(128).expect("listen");
+    socket.into()
+}
+
+/// How long a flooding client's write may wait before it reports a stall: the server has
+/// stopped reading from it.
+const STALL: Duration = Duration::from_millis(200);
+
+/// What a thread that floods a connection with requests, and never reads, reports.
+enum Flood {
+    /// A batch of requests is written.
+    Wrote,
+    /// A write waited [`STALL`] without the server taking a byte.
+    Stalled(Instant),
+    /// The thread is done: `None` if it wrote everything (or went on until its deadline),
+    /// else how the connection failed.
+    Ended(Instant, Option<String>),
+}
+
+/// Writes `batches` on `client`'s socket from a thread of its own, for at most `within`,
+/// and reports on the channel. The socket's write timeout becomes [`STALL`]: a write that
+/// waits that long reports a stall and tries again. (`client` itself must not write any
+/// more; it may read.)
+fn flood(
+    client: &Client,
+    batches: impl Iterator<Item = Vec<u8>> + Send + 'static,
+    within: Duration,
+) -> Receiver<Flood> {
+    let mut stream = client
+        .stream
+        .try_clone()
+        .expect("clone the client's socket");
+    stream
+        .set_write_timeout(Some(STALL))
+        .expect("write timeout");
+    let (tell, heard) = mpsc::channel();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + within;
+        let failed = 'flood: {
+            for batch in batches {
+                let mut rest = &batch[..];
+                while !rest.is_empty() {
+                    if Instant::now() >= deadline {
+                        break 'flood None;
+                    }
+                    match stream.write(rest) {
+                        Ok(0) => break 'flood Some("the socket took no bytes".to_string()),
+                        Ok(n) => rest = &rest[n..],
+                        Err(e) if is_timeout(&e) => {
+                            let _ = tell.send(Flood::Stalled(Instant::now()));
+                        }
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) => break 'flood Some(e.to_string()),
+                    }
+                }
+                let _ = tell.send(Flood::Wrote);
+            }
+            None
+        };
+        let _ = tell.send(Flood::Ended(Instant::now(), failed));
+    });
+    heard
+}
+
+/// What a flooding thread has reported since it was last asked, for a failure message.
+fn flood_news(heard: &Receiver<Flood>) -> &'static str {
+    match heard.try_iter().last() {
+        Some(Flood::Ended(_, None)) => "our writer had sent every request",
+        Some(Flood::Ended(_, Some(_))) => "our writer had failed",
+        _ => "our writer was still sending",
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // HTTP: every model runs the same responder.
 
@@ -445,6 +541,91 @@ fn pipelined_requests_are_answered_in_order(model: Model) {
     server.stop();
 }
 for_models!(pipelined_requests_are_answered_in_order);
+
+/// Thousands of pipelined requests, read late. Their responses outgrow the socket buffers
+/// (small ones, on both sides), so the server must keep what it could not write yet, stop
+/// reading meanwhile (or it would buffer without bound: backpressure), and go on once the
+/// client reads; and every response must arrive whole and in order. (The readiness loop
+/// must also read again once its output drains: no new event announces the requests that
+/// came meanwhile.) The concurrent models serve another client while this one's responses
+/// wait.
+fn a_flood_of_pipelined_requests_read_late_is_answered_whole_and_in_order(model: Model) {
+    const N: usize = 30_000;
+    let server = Server::on(model, small_buffered_listener(), |_| {});
+    let mut client = server.client();
+    socket2::SockRef::from(&client.stream)
+        .set_send_buffer_size(SMALL_BUFFER)
+        .expect("send buffer size");
+    let mut requests = Vec::new();
+    for i in 0..N {
+        let target = if i % 2 == 0 { "/" } else { "/nope" };
+        let request = format!("GET {target} HTTP/1.1\r\nHost: test\r\n\r\n");
+        requests.extend_from_slice(request.as_bytes());
+    }
+    requests.extend_from_slice(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let batches: Vec<Vec<u8>> = requests.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    client.sent = format!(
+        "{N} pipelined GETs of / and /nope by turns, then GET / with Connection: close, in {} \
+         writes of 64 KiB, reading nothing until a write stalled",
+        batches.len()
+    )
+    .into_bytes();
+    let heard = flood(&client, batches.into_iter(), Duration::from_secs(60));
+    // The responses pile up until the server stops reading, and so our writes stall.
+    loop {
+        match heard.recv_timeout(STEP) {
+            Ok(Flood::Wrote) => {}
+            Ok(Flood::Stalled(_)) => break,
+            Ok(Flood::Ended(_, e)) => client.fail(
+                "our writes to stall: the responses outgrow the buffers, the server stops \
+                 reading",
+                &e.unwrap_or_else(|| format!("all {N} requests taken")),
+            ),
+            Err(_) => client.fail("a batch written, or a stall, within 5 s", "neither"),
+        }
+    }
+    if model != Model::Iterative {
+        server.served_client(); // while this client's responses wait
+    }
+    for i in 0..N {
+        let (status, body) = if i % 2 == 0 {
+            (200, HELLO)
+        } else {
+            (404, &b"not found\n"[..])
+        };
+        match client.try_response(STEP, false) {
+            Ok(r) if r.status == status && r.body == body => {}
+            Ok(r) => client.fail(
+                &format!(
+                    "response {i} of {N}: {status} {:?}",
+                    String::from_utf8_lossy(body)
+                ),
+                &r.short(),
+            ),
+            Err(got) => client.fail(
+                &format!("response {i} of {N}"),
+                &format!("{got} ({})", flood_news(&heard)),
+            ),
+        }
+    }
+    let r = client.response();
+    if r.status != 200 || r.header("connection") != Some("close") {
+        client.fail("the last response: 200 with Connection: close", &r.short());
+    }
+    client.expect_eof(STEP);
+    let deadline = Instant::now() + STEP;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match heard.recv_timeout(left) {
+            Ok(Flood::Ended(_, None)) => break,
+            Ok(Flood::Ended(_, Some(e))) => client.fail("every request sent", &e),
+            Ok(_) => {}
+            Err(_) => client.fail("our writer to be done", "it was still sending"),
+        }
+    }
+    server.stop();
+}
+for_models!(a_flood_of_pipelined_requests_read_late_is_answered_whole_and_in_order);
 
 fn a_request_sent_one_byte_at_a_time_is_answered(model: Model) {
     let server = Server::start(model);
@@ -569,6 +750,91 @@ fn a_trickling_client_gets_408_within_the_header_timeout(model: Model) {
 }
 for_models!(a_trickling_client_gets_408_within_the_header_timeout);
 
+/// A client that sends requests and never reads the answers cannot hold the server: the
+/// server stops reading from it (our writes stall), serves another client meanwhile (the
+/// iterative model: after), and drops it once its responses have waited the write timeout.
+fn a_client_that_never_reads_is_dropped_after_the_write_timeout(model: Model) {
+    let write_timeout = Duration::from_secs(1);
+    let server = Server::with(model, |c| c.write_timeout = write_timeout);
+    let mut client = server.client();
+    let request = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    client.sent = [&request[..], b" 2000 at a time, for ever, reading nothing"].concat();
+    let started = Instant::now();
+    let heard = flood(
+        &client,
+        std::iter::repeat(request.repeat(2000)),
+        Duration::from_secs(30),
+    );
+    let deadline = started + STEP;
+    let stalled = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match heard.recv_timeout(left) {
+            Ok(Flood::Wrote) => {}
+            Ok(Flood::Stalled(at)) => break at,
+            Ok(Flood::Ended(at, e)) => client.fail(
+                "our writes to stall first: the server stops reading while answers wait",
+                &format!(
+                    "the flood ended after {:?}: {}",
+                    at - started,
+                    e.as_deref().unwrap_or("no error")
+                ),
+            ),
+            Err(_) => client.fail("our writes to stall within 5 s", "they went on"),
+        }
+    };
+    if model != Model::Iterative {
+        server.served_client(); // while the server's writes to the flooder wait
+    }
+    // Poll and async time the whole response out. The blocking models set the socket's
+    // write timeout, which bounds one `write` call: when the buffers have made some room
+    // meanwhile (Linux grows them), the call returns the part it wrote, and `write_all`'s
+    // next call starts a fresh clock. On loopback the drop comes after some 3 timeouts.
+    let at_most = match model {
+        Model::Poll | Model::Async => write_timeout,
+        _ => 4 * write_timeout,
+    };
+    let deadline = stalled + at_most + STEP;
+    let (dropped, error) = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match heard.recv_timeout(left) {
+            Ok(Flood::Ended(at, Some(e))) => break (at, e),
+            Ok(Flood::Ended(_, None)) => client.fail(
+                "the server to drop us",
+                "we wrote for 30 s and it never did",
+            ),
+            Ok(_) => {}
+            Err(_) => client.fail(
+                &format!("the server to drop us within {at_most:?} of our stall"),
+                &format!("still connected after {:?}", started.elapsed()),
+            ),
+        }
+    };
+    // The server's writes began to wait after our first request, and before our stall.
+    let (since_start, since_stall) = (
+        dropped - started,
+        dropped.saturating_duration_since(stalled),
+    );
+    if since_start < write_timeout - Duration::from_millis(50)
+        || since_stall > at_most + Duration::from_secs(2)
+    {
+        client.fail(
+            &format!(
+                "to be dropped no sooner than {write_timeout:?} after our first write, \
+                 and within {at_most:?} and 2 s after our writes stalled"
+            ),
+            &format!(
+                "dropped ({error}) {since_start:?} after our first write, {since_stall:?} \
+                 after the stall"
+            ),
+        );
+    }
+    if model == Model::Iterative {
+        server.served_client();
+    }
+    server.stop();
+}
+for_models!(a_client_that_never_reads_is_dropped_after_the_write_timeout);
+
 fn slow_and_idle_clients_do_not_delay_a_fresh_one(model: Model) {
     let server = Server::with(model, |c| {
         c.header_timeout = Duration::from_secs(3);
@@ -597,6 +863,49 @@ fn slow_and_idle_clients_do_not_delay_a_fresh_one(model: Model) {
     server.stop();
 }
 for_models!(slow_and_idle_clients_do_not_delay_a_fresh_one: concurrent);
+
+/// Every connection runs its own clocks. A connection that sends nothing is opened first,
+/// so its idle deadline is the first one the server files; a second connection's request
+/// then stops halfway, and its header deadline comes much sooner: it must get its `408`
+/// then, not when the first deadline comes. And the silent connection closes at its idle
+/// timeout, counted from its connection, as one that has been served does.
+fn each_connection_keeps_its_own_clocks(model: Model) {
+    let (idle, header) = (Duration::from_secs(3), Duration::from_millis(500));
+    let server = Server::with(model, |c| {
+        c.idle_timeout = idle;
+        c.header_timeout = header;
+    });
+    let connected = Instant::now();
+    let mut silent = server.client();
+    let mut slow = server.client();
+    let started = Instant::now();
+    slow.send(b"GET / HTTP/1.1\r\nHost: te"); // half a request, then silence
+    let r = slow.response();
+    let took = started.elapsed();
+    if r.status != 408
+        || took < header - Duration::from_millis(50)
+        || took > header + Duration::from_secs(2)
+    {
+        slow.fail(
+            &format!(
+                "408 about {header:?} after the first byte, before the {idle:?} idle \
+                 timeout of a silent connection opened first"
+            ),
+            &format!("{} after {took:?}", r.short()),
+        );
+    }
+    slow.expect_end(STEP);
+    silent.expect_eof(idle + STEP);
+    let took = connected.elapsed();
+    if took < idle - Duration::from_millis(50) || took > idle + Duration::from_secs(2) {
+        silent.fail(
+            &format!("a close about {idle:?} after we connected, having sent nothing"),
+            &format!("{took:?}"),
+        );
+    }
+    server.stop();
+}
+for_models!(each_connection_keeps_its_own_clocks: concurrent);
 
 /// The iterative model's defining weakness, which the chapter shows: while it waits for a
 /// slow client, a fresh one waits too, until the slow one's header timeout.
@@ -703,10 +1012,10 @@ fn over_the_limit_gets_503_and_the_server_recovers(model: Model) {
         c.queue = 1;
         c.idle_timeout = Duration::from_secs(10);
     });
-    let first = server.served_client();
+    let mut first = server.served_client();
     // The second fills the last place: a connection (threads, poll, async), or the pool's
     // queue, while its one worker serves the first.
-    let second = if model == Model::Pool {
+    let mut second = if model == Model::Pool {
         server.client()
     } else {
         server.served_client()
@@ -730,6 +1039,9 @@ fn over_the_limit_gets_503_and_the_server_recovers(model: Model) {
         model.name(),
         started.elapsed()
     );
+    // The two connections inside are served on (the pool's second one gets its turn).
+    first.get_hello();
+    second.get_hello();
     drop((first, second));
     fresh_client_is_served(&server, Instant::now() + STEP);
     server.stop();
@@ -764,6 +1076,85 @@ fn a_panic_closes_only_its_own_connection(model: Model) {
     server.stop();
 }
 for_models!(a_panic_closes_only_its_own_connection);
+
+/// A connection that panics gives its place back. After five panics, more than the limit
+/// of two, the server still serves two connections at once, and turns a third away: the
+/// places are neither lost nor given back twice. The limit is `max_connections` for
+/// threads, poll and async, and one worker with a queue of one for the pool (the iterative
+/// model has none: it serves one connection at a time).
+fn panics_give_back_their_connection_slots(model: Model) {
+    let server = Server::with(model, |c| {
+        c.panic_route = true;
+        c.max_connections = 2;
+        c.workers = 1;
+        c.queue = 1;
+        c.idle_timeout = Duration::from_secs(10);
+    });
+    // A place comes back a moment after the close that the client sees: a client that
+    // comes sooner is turned away (503, or a reset that destroyed the 503 if our request
+    // came after the server closed), and tries again until the deadline. Only a clean close
+    // with no response counts as a panic.
+    let deadline = Instant::now() + STEP;
+    let mut panics = 0;
+    while panics < 5 {
+        let mut client = server.client();
+        client.send_get("/panic");
+        let ended = client.try_end(STEP);
+        if ended == Ok(End::Eof) {
+            panics += 1;
+            continue;
+        }
+        if Instant::now() >= deadline {
+            let got = ended.map_or_else(|e| e, |end| format!("{} and {end:?}", client.received()));
+            client.fail(
+                &format!("a close with no response (panic {} of 5)", panics + 1),
+                &got,
+            );
+        }
+        // Polling the server's bookkeeping, bounded by `deadline`.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Both places are free again: two connections are served at once (one after the other
+    // is answered, so that the pool's one worker has taken the first from its queue).
+    let deadline = Instant::now() + STEP;
+    let (mut first, mut second) = loop {
+        let mut first = server.client();
+        first.send_get("/");
+        let one = first.try_response(STEP, false);
+        let mut second = server.client();
+        second.send_get("/");
+        let two = second.try_response(STEP, false);
+        match (&one, &two) {
+            (Ok(a), Ok(b)) if a.status == 200 && b.status == 200 => break (first, second),
+            _ if Instant::now() < deadline => {}
+            _ => {
+                let show = |r: &Result<Response, String>| match r {
+                    Ok(r) => r.short(),
+                    Err(got) => got.clone(),
+                };
+                second.fail(
+                    "200 on two connections at once, after five panics",
+                    &format!("{}\n{}", show(&one), show(&two)),
+                );
+            }
+        }
+        // Polling the server's bookkeeping, bounded by `deadline`.
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut third = server.client();
+    let r = third.response_within(Duration::from_secs(2), false);
+    if r.status != 503 {
+        third.fail(
+            "503, unasked: two connections are open, the limit",
+            &r.short(),
+        );
+    }
+    third.expect_end(STEP);
+    first.get_hello();
+    second.get_hello();
+    server.stop();
+}
+for_models!(panics_give_back_their_connection_slots: concurrent);
 
 // ---------------------------------------------------------------------------------------
 // Graceful shutdown.
