@@ -136,7 +136,14 @@ impl EventLoop {
             for event in &events {
                 match event.token() {
                     LISTENER => listener_ready = true,
-                    token => ready.push(token),
+                    token => {
+                        if event.is_read_closed()
+                            && let Some(conn) = self.conn(token)
+                        {
+                            conn.read_closed = true;
+                        }
+                        ready.push(token);
+                    }
                 }
             }
             // Connections before the listener: a client that closed is gone before a new
@@ -411,6 +418,9 @@ struct Conn {
     lingering: bool,
     /// Registered for `WRITABLE` too, while a response waits for room in the send buffer.
     writable: bool,
+    /// The kernel said the client closed its side: read to the end, even after a short
+    /// read (its EOF came in the same event as its last bytes, and no event follows).
+    read_closed: bool,
     idle_until: Instant,
     request_until: Option<Instant>,
     write_until: Option<Instant>,
@@ -430,6 +440,7 @@ impl Conn {
             written: 0,
             last: false,
             lingering: false,
+            read_closed: false,
             writable: false,
             idle_until: now + config.idle_timeout,
             request_until: None,
@@ -510,7 +521,7 @@ impl Conn {
                 Err(e) => return Err(e),
             };
             reads += 1;
-            emptied = n < buf.len();
+            emptied = n < buf.len() && !self.read_closed;
             if !self.lingering {
                 self.take(&buf[..n], config, now, closing);
             }
