@@ -121,6 +121,9 @@ pub(crate) struct Connection {
     /// The read timeout the socket has now: set again only when it changes, so that a busy
     /// connection makes one system call per read, not two.
     read_timeout: Option<Duration>,
+    /// The longest a whole `out` may take to write, and the write timeout the socket has now.
+    write_timeout: Duration,
+    socket_write_timeout: Duration,
 }
 // ANCHOR_END: connection
 
@@ -152,7 +155,7 @@ enum Stall {
 
 impl Connection {
     pub(crate) fn new(stream: TcpStream, peer: SocketAddr, config: &Config) -> io::Result<Self> {
-        // A client that does not read our responses: `write_all` gives up after this long.
+        // A client that does not read our responses: `send` gives up after this long.
         stream.set_write_timeout(Some(config.write_timeout))?;
         Ok(Connection {
             stream,
@@ -167,6 +170,8 @@ impl Connection {
             request_since: None,
             stopping_since: None,
             read_timeout: None,
+            write_timeout: config.write_timeout,
+            socket_write_timeout: config.write_timeout,
         })
     }
 
@@ -198,7 +203,7 @@ impl Connection {
         let closing = shutdown.is_triggered(); // then the response says Connection: close
         let flow = self.responder.feed(&self.buf[..n], &mut self.out, closing);
         if !self.out.is_empty() {
-            if let Err(e) = self.stream.write_all(&self.out) {
+            if let Err(e) = self.send() {
                 self.write_failed(&e);
                 return Step::Closed;
             }
@@ -306,6 +311,37 @@ impl Connection {
         Step::Closed
     }
     // ANCHOR_END: stalled
+
+    /// Writes all of `out` within `write_timeout`. Not `write_all`: the socket's timeout
+    /// bounds one `write` call, and a client that reads slowly lets each call write a
+    /// little, so `write_all` could take that long again for every piece. Usually the first
+    /// write takes everything; only after a partial one does the socket get the time left.
+    fn send(&mut self) -> io::Result<()> {
+        let started = Instant::now();
+        let mut written = 0;
+        while written < self.out.len() {
+            let left = self.write_timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            let timeout = if written == 0 {
+                self.write_timeout
+            } else {
+                left
+            };
+            if self.socket_write_timeout != timeout {
+                self.stream.set_write_timeout(Some(timeout))?;
+                self.socket_write_timeout = timeout;
+            }
+            match self.stream.write(&self.out[written..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 
     fn write_failed(&self, e: &io::Error) {
         let peer = self.peer;
