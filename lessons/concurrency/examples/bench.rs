@@ -539,6 +539,19 @@ fn settle() -> f64 {
     }
 }
 
+/// The kernel's count of connections dropped because a listen queue was full (TcpExt
+/// ListenOverflows in /proc/net/netstat), machine-wide.
+fn listen_overflows() -> Option<u64> {
+    let text = fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut tcp_ext = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (tcp_ext.next()?, tcp_ext.next()?);
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "ListenOverflows")
+        .and_then(|(_, value)| value.parse().ok())
+}
+
 /// A process's context switches so far, voluntary and not, summed over its threads.
 fn context_switches(pid: u32) -> Option<u64> {
     let mut total = 0;
@@ -644,6 +657,9 @@ struct Sample {
     disturbed: f64,
     /// The server's context switches (all its threads) per answered request.
     switches: Option<f64>,
+    /// Handshakes the kernel dropped because a listen queue was full (machine-wide; during
+    /// a measurement, that is the server's).
+    overflows: u64,
 }
 
 impl Sample {
@@ -660,6 +676,9 @@ impl Sample {
         );
         if !self.errors.is_empty() {
             let _ = write!(line, ", errors: {}", kinds(&self.errors));
+        }
+        if self.overflows > 0 {
+            let _ = write!(line, ", {} overflows", self.overflows);
         }
         if self.disturbed > DISTURBED {
             let _ = write!(line, ", others {:.0}%", self.disturbed * 100.0);
@@ -680,9 +699,14 @@ fn measure(
     let sampler = Sampler::start(running.pid);
     let switches = count_switches(running.pid, seconds);
     let others = Others::start(&[running.pid, std::process::id()]);
+    let overflows_before = listen_overflows();
     let result = match tool {
         Tool::Ours => load_ours(running.addr, connections, seconds).map(|s| (s, 0)),
         Tool::Wrk => load_wrk(running.addr, connections, seconds),
+    };
+    let overflows = match (overflows_before, listen_overflows()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => 0,
     };
     let disturbed = match (&others, &result) {
         (Some(others), Ok((_, wrk_ticks))) => others.share(*wrk_ticks).unwrap_or(0.0),
@@ -696,6 +720,7 @@ fn measure(
     sample.threads = peak.threads.max(end.threads);
     sample.busy_before = busy;
     sample.disturbed = disturbed;
+    sample.overflows = overflows;
     if let Ok(Some((switches, window))) = switches.join() {
         let requests = sample.rps * window.as_secs_f64();
         sample.switches = (requests > 0.0).then(|| switches as f64 / requests);
@@ -1507,6 +1532,55 @@ fn markdown(
     });
     table(
         &mut out,
+        &format!(
+            "Handshakes dropped because the server's listen queue was full (the kernel's \
+             ListenOverflows; the models' and axum's listeners are bound with a backlog of \
+             128), all rounds together, {}:",
+            if tools.contains(&Tool::Wrk) {
+                "our generator / wrk"
+            } else {
+                "our generator"
+            }
+        ),
+        servers,
+        |s, n| {
+            let cells: Vec<String> = tools
+                .iter()
+                .map(|&tool| {
+                    let key = Key {
+                        server: s,
+                        connections: n,
+                        tool,
+                    };
+                    count(runs.samples(key).map(|x| x.overflows).sum())
+                })
+                .collect();
+            cells.join(" / ")
+        },
+    );
+    if runs
+        .samples
+        .values()
+        .flatten()
+        .flatten()
+        .any(|x| x.overflows > 0)
+    {
+        out.push_str(&wrap(
+            &format!(
+                "Both generators open all their connections at once, faster than a server \
+                 accepts them. When its listen queue is full the kernel drops a step of \
+                 the handshake, which TCP sends again 1 s later (then 3 s, 7 s...), so at 1,000 \
+                 connections part of the connections start late, and a request can wait \
+                 past the {} s timeout: an error all the same, which a longer queue (the \
+                 backlog given to listen) would avoid.",
+                TIMEOUT.as_secs()
+            ),
+            WIDTH,
+        ));
+        out.push('\n');
+    }
+    table(
+        &mut out,
         "The server process: peak resident memory (VmHWM) in MiB, and most threads, the \
          highest over the rounds and both generators:",
         servers,
@@ -1646,8 +1720,12 @@ fn error_details(servers: &[Server], runs: &Runs) -> Vec<String> {
         }
         for (round, sample) in rounds.iter().enumerate() {
             if let Some(sample) = sample.as_ref().filter(|s| !s.errors.is_empty()) {
+                let overflows = match sample.overflows {
+                    0 => String::new(),
+                    n => format!(" ({} handshakes dropped by the listen queue)", count(n)),
+                };
                 lines.push(format!(
-                    "{} at {}, {}, round {}: {}",
+                    "{} at {}, {}, round {}: {}{overflows}",
                     server.name(),
                     connections_label(key.connections),
                     key.tool.name(),
