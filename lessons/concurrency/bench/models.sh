@@ -3,8 +3,9 @@
 # by side in one run: requests per second, p50 and p99 latency, errors, peak memory and threads
 # at 1, 64 and 1,000 keep-alive connections, loaded by our generator and by wrk, in interleaved
 # rounds (median and range, ratios to axum round by round); then ten thousand connections held
-# open on the async model, the threads model and axum. Writes lessons/concurrency/bench/
-# results.md and chart.svg, which the Concurrency chapter includes, and prints the tables.
+# open on the async model, the threads model and axum. Writes the table to
+# lessons/concurrency/bench/results.md and the chart to book/src/concurrency/bench.svg, which
+# the Concurrency chapter shows, and prints the tables.
 # Installs wrk from Debian's packages if it is missing. Takes about 8 minutes on 2 cores.
 #
 #   lessons/concurrency/bench/models.sh [ROUNDS [SECONDS]]   (defaults: 3 rounds of 3 s)

@@ -16,8 +16,9 @@
 //! median and the range. Then ten thousand connections are held open on the async model, the
 //! threads model and axum: memory per connection, and the latency of a new client meanwhile.
 //!
-//! Writes `results.md` and `chart.svg` (to `lessons/concurrency/bench/`, or with `--quick` to
-//! a temporary folder) and prints the tables.
+//! Writes `lessons/concurrency/bench/results.md` and the chart the chapter shows,
+//! `book/src/concurrency/bench.svg` (with `--out DIR` or `--quick`, both go to that folder or to
+//! a temporary one, as `results.md` and `chart.svg`), and prints the tables.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -83,7 +84,8 @@ struct Args {
     /// A smoke test: 1 round of 1 s, written to a temporary folder unless --out is given.
     #[arg(long)]
     quick: bool,
-    /// Where results.md and chart.svg go [default: lessons/concurrency/bench]
+    /// Where results.md and chart.svg go [default: lessons/concurrency/bench, and the chart
+    /// to book/src/concurrency/bench.svg]
     #[arg(long)]
     out: Option<PathBuf>,
     /// Only these servers, comma-separated (iterative, threads, pool, poll, async, axum)
@@ -116,10 +118,19 @@ fn run(mut args: Args) -> Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build: run with --release for figures that mean anything");
     }
-    let out = match (&args.out, args.quick) {
-        (Some(out), _) => out.clone(),
-        (None, true) => std::env::temp_dir().join("concurrency-bench"),
-        (None, false) => Path::new(env!("CARGO_MANIFEST_DIR")).join("bench"),
+    let lesson = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The chart is a picture of the book's, so by default it goes where the book's pictures
+    // are; the table is included from the lesson's bench folder.
+    let (out, chart_path) = match (&args.out, args.quick) {
+        (Some(out), _) => (out.clone(), out.join("chart.svg")),
+        (None, true) => {
+            let out = std::env::temp_dir().join("concurrency-bench");
+            (out.clone(), out.join("chart.svg"))
+        }
+        (None, false) => (
+            lesson.join("bench"),
+            lesson.join("../../book/src/concurrency/bench.svg"),
+        ),
     };
     let servers = pick_servers(&args.servers)?;
     let bins = binaries()?;
@@ -210,9 +221,13 @@ fn run(mut args: Args) -> Result<()> {
     let chart = chart_svg(&machine, &args, &servers, &runs);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     fs::write(out.join("results.md"), &table).context("writing results.md")?;
-    fs::write(out.join("chart.svg"), &chart).context("writing chart.svg")?;
+    fs::write(&chart_path, &chart).context("writing the chart")?;
     println!("{table}");
-    eprintln!("wrote {} and chart.svg", out.join("results.md").display());
+    eprintln!(
+        "wrote {} and {}",
+        out.join("results.md").display(),
+        chart_path.display()
+    );
     Ok(())
 }
 
