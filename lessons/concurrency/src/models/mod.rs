@@ -133,3 +133,13 @@ pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
     };
     SocketAddr::new(loopback, addr.port())
 }
+
+/// The client went away (a reset, or a pipe it closed): worth no log line.
+pub(crate) fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}

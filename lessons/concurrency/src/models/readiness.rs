@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 
-use super::reachable;
+use super::{is_disconnect, reachable};
 use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
@@ -619,12 +619,4 @@ fn turn_away(mut stream: TcpStream) {
             _ => break,
         }
     }
-}
-
-/// The client went away: worth no log line.
-fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
-    )
 }

@@ -20,7 +20,7 @@
 //! thread's stack; the ten-thousand-connection benchmark measures it.
 
 use std::io;
-use std::net::{Shutdown as Direction, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{self, Instant};
 
-use super::reachable;
+use super::{is_disconnect, reachable};
 use crate::responder::{self, Flow, Responder};
 use crate::{Config, Shutdown};
 
@@ -140,24 +140,12 @@ fn report(done: Result<(), JoinError>) {
 }
 
 /// Answers a connection there is no room for with `503` and closes it, without making the
-/// accept loop wait: a fresh socket's send buffer is empty, so the write fits; then it reads
-/// (and discards) what the client has already sent, so that the close does not reset the
-/// connection and destroy the response. (On the std socket: Tokio's `try_write` says
-/// `WouldBlock` until the reactor has seen the socket writable once.)
+/// accept loop wait, as the threads model does, on the std socket: Tokio's `try_write` says
+/// `WouldBlock` until the reactor has seen the socket writable once.
 fn turn_away(stream: TcpStream) {
-    let Ok(mut stream) = stream.into_std() else {
-        return;
-    };
-    use std::io::{Read, Write};
-    let _ = stream.set_nodelay(true);
-    let _ = stream.write(&responder::busy());
-    let _ = stream.shutdown(Direction::Write);
-    let mut sink = [0u8; 4096];
-    for _ in 0..16 {
-        match stream.read(&mut sink) {
-            Ok(n) if n > 0 => {}
-            _ => break,
-        }
+    if let Ok(stream) = stream.into_std() {
+        let _ = stream.set_nodelay(true);
+        super::threads::turn_away(stream);
     }
 }
 
@@ -309,14 +297,4 @@ async fn linger(stream: &mut TcpStream, buf: &mut [u8]) {
         }
     };
     let _ = time::timeout(LINGER, discard).await;
-}
-
-/// The client went away: worth no log line.
-fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    )
 }
