@@ -1,8 +1,13 @@
 //! The book, served by the HTTP lesson's server, read by a real browser: Debian's headless
-//! Chromium, driven through chromedriver with `fantoccini`. Every page of `SUMMARY.md` must
-//! load with `200`, every resource it loads (CSS, JavaScript, fonts, images, icons, the search
-//! index) too, with no error in the browser's console; a chapter link must lead to its chapter,
-//! and search must find something. A second test runs `cargo run`'s binary as a reader does.
+//! Chromium, driven through chromedriver with `fantoccini`. Every page of `SUMMARY.md` is read
+//! at a laptop's width (1280 px) and a phone's (390 px): it must load with `200`, and every
+//! resource it loads (CSS, JavaScript, fonts, images, icons, the search index) too, with no
+//! error in the browser's console; no code block may be empty and every diagram must have a
+//! size; nothing but a code block may stick out sideways, and no table may be cut off; its
+//! next-chapter arrow must lead to the next page of `SUMMARY.md`. Search must find key terms in
+//! the chapter that teaches them, and the print page must hold every chapter. A few pages are
+//! photographed into `target/browser-screenshots/` for a person to look at. A second test runs
+//! `cargo run`'s binary as a reader does.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`): without them the
 //! browser test skips loudly, and fails under CI. Everything stays on loopback.
@@ -24,7 +29,7 @@ use http11::shutdown::Shutdown;
 use serde_json::json;
 
 /// Each test, whatever happens, ends within this long.
-const LIMIT: Duration = Duration::from_secs(60);
+const LIMIT: Duration = Duration::from_secs(180);
 
 /// Chromium's flags, as `COURSE.md` lists them, and a window of a laptop's size.
 const CHROMIUM_FLAGS: &[&str] = &[
@@ -191,18 +196,44 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// The pages of `SUMMARY.md` that have a file, as the paths the server serves them at.
-fn summary_pages() -> Vec<String> {
-    let summary = std::fs::read_to_string(root().join("book/src/SUMMARY.md")).expect("SUMMARY.md");
-    let mut pages = vec!["/".to_string()];
+/// A page of `SUMMARY.md`: the path the server serves it at, and its title (the first line of
+/// its file, `# Title`), which the print page must hold.
+struct Page {
+    path: String,
+    title: String,
+}
+
+/// The pages of `SUMMARY.md` that have a file, in the book's order, as the server serves them;
+/// the first is also the book's front page, `/`.
+fn summary_pages() -> Vec<Page> {
+    let src = root().join("book/src");
+    let summary = std::fs::read_to_string(src.join("SUMMARY.md")).expect("SUMMARY.md");
+    let mut pages = Vec::new();
     for line in summary.lines() {
         let Some((_, rest)) = line.split_once("](") else {
             continue;
         };
         let file = rest.split(')').next().unwrap_or("");
-        if let Some(stem) = file.strip_suffix(".md") {
-            pages.push(format!("/{stem}.html"));
+        let Some(stem) = file.strip_suffix(".md") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(src.join(file)).unwrap_or_default();
+        let title = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .unwrap_or(stem)
+            .to_string();
+        if pages.is_empty() {
+            pages.push(Page {
+                path: "/".to_string(),
+                title: title.clone(),
+            });
         }
+        pages.push(Page {
+            path: format!("/{stem}.html"),
+            title,
+        });
     }
     pages
 }
@@ -263,13 +294,295 @@ where
     }
 }
 
-/// Loads every page, checks its status, resources and console, then follows a chapter link
-/// and searches.
+/// The two window widths every page must fit: a laptop's and a phone's.
+const WIDE: u32 = 1280;
+const NARROW: u32 = 390;
+
+/// Search terms, and the chapter whose section must come first: the one that teaches it.
+const SEARCHES: &[(&str, &str)] = &[
+    ("TcpListener", "/sockets.html"),
+    ("SO_REUSEADDR", "/ports.html"),
+    ("keep-alive", "/http11.html"),
+];
+
+/// Pages photographed at both widths, for a person to look at.
+const PHOTOGRAPHED: &[&str] = &["/", "/tcp.html", "/http11.html", "/concurrency.html"];
+
+/// What is wrong with the layout of the page in the window, as one line per problem: the page
+/// or its content column scrolls sideways, an element other than a code block sticks out of
+/// the column, a table is wider than the box that shows it.
+const LAYOUT_SCRIPT: &str = r#"
+const out = [];
+const describe = (el) => {
+    const text = (el.innerText || el.getAttribute('alt') || '').trim().replace(/\s+/g, ' ');
+    return `<${el.tagName.toLowerCase()}> "${text.slice(0, 60)}"`;
+};
+const column = document.querySelector('.content') || document.querySelector('main');
+const scrollers = [document.documentElement, document.body,
+    document.querySelector('.page-wrapper'), column].filter(Boolean);
+for (const s of scrollers) {
+    if (s.scrollWidth > s.clientWidth + 1) {
+        out.push(`${describe(s).slice(0, 20)} scrolls sideways: ${s.scrollWidth} px in ${s.clientWidth} px`);
+    }
+}
+const edge = column.getBoundingClientRect().left + column.clientWidth + 1;
+const sticking = [...document.querySelectorAll('main *')].filter((el) =>
+    !el.closest('pre') && !el.closest('.table-wrapper')
+        && el.getBoundingClientRect().right > edge);
+const outermost = sticking.filter((el) => !sticking.includes(el.parentElement));
+for (const el of outermost.slice(0, 3)) {
+    out.push(`${describe(el)} sticks out of the column by ${Math.round(el.getBoundingClientRect().right - edge)} px`);
+}
+for (const table of document.querySelectorAll('main table')) {
+    const box = table.closest('.table-wrapper') || table.parentElement;
+    if (box.scrollWidth > box.clientWidth + 1) {
+        const head = (table.rows[0] ? table.rows[0].innerText : '').trim().replace(/\s+/g, ' ');
+        out.push(`table "${head.slice(0, 60)}" is cut off: ${box.scrollWidth} px in ${box.clientWidth} px`);
+    }
+}
+return out;
+"#;
+
+/// What the page shows that is broken: an empty code block (folded away or not), an image that
+/// did not load or has no size.
+const CONTENT_SCRIPT: &str = r#"
+const out = [];
+const blocks = document.querySelectorAll('main pre');
+blocks.forEach((pre, i) => {
+    if (pre.textContent.trim().length === 0) {
+        let heading = pre.previousElementSibling;
+        while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
+        out.push(`code block ${i + 1} is empty (after "${heading ? heading.innerText : 'the top'}")`);
+    }
+});
+// mdBook shows each image once, and keeps a second copy hidden for its click-to-zoom view.
+for (const img of document.querySelectorAll('main img:not(.img-wrapper img)')) {
+    const r = img.getBoundingClientRect();
+    if (!img.complete || img.naturalWidth === 0 || r.width === 0 || r.height === 0) {
+        out.push(`image ${img.getAttribute('src')} did not render (${img.naturalWidth}x${img.naturalHeight}, shown ${r.width}x${r.height})`);
+    }
+}
+return out;
+"#;
+
+/// The strings a script returned.
+fn strings(value: serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|v| v.as_str().unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A browser command's error, named.
+fn failed(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String + use<> {
+    let what = what.to_string();
+    move |err| format!("{what}: {err}")
+}
+
+/// Sets the window so that the page's viewport is `width` px wide.
+async fn set_width(client: &Client, width: u32) -> Result<(), String> {
+    client
+        .set_window_size(width, 900)
+        .await
+        .map_err(failed("resize the window"))?;
+    // The window's frame, if any, takes a few pixels: widen by what is missing.
+    let inner = client
+        .execute("return window.innerWidth", vec![])
+        .await
+        .map_err(failed("read the viewport's width"))?
+        .as_u64()
+        .unwrap_or(0) as u32;
+    if inner != width && inner > 0 && inner < width + 100 {
+        client
+            .set_window_size(width + (width.saturating_sub(inner)), 900)
+            .await
+            .map_err(failed("resize the window"))?;
+    }
+    let inner = client
+        .execute("return window.innerWidth", vec![])
+        .await
+        .map_err(failed("read the viewport's width"))?;
+    if inner != json!(width) {
+        return Err(format!("asked for a {width} px viewport, got {inner} px"));
+    }
+    Ok(())
+}
+
+/// Where screenshots go: a folder under `target/`, which git ignores.
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap_or(Path::new("target"))
+        .join("browser-screenshots")
+}
+
+/// Loads one page and checks it: status, rendered content, resources, console, code blocks,
+/// diagrams, layout at the window's width, and (when `next` is given) the next-chapter arrow.
+async fn check_page(
+    client: &Client,
+    base: &str,
+    page: &str,
+    next: Option<&str>,
+    width: u32,
+    problems: &mut Problems,
+    kinds_seen: &mut std::collections::BTreeSet<String>,
+) -> Result<(), String> {
+    let url = format!("{base}{page}");
+    let at = format!("{page} at {width} px");
+    client
+        .goto(&url)
+        .await
+        .map_err(failed(&format!("load {url}")))?;
+    let status = client
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus",
+            vec![],
+        )
+        .await
+        .map_err(failed("read the page's status"))?;
+    if status != json!(200) {
+        problems.add(format!("{at}: status {status}, expected 200"));
+    }
+    let rendered = client
+        .execute(
+            "const m = document.querySelector('main');\
+             return !!m && m.innerText.trim().length > 0 && document.title.length > 0",
+            vec![],
+        )
+        .await
+        .map_err(failed("look at the page"))?;
+    if rendered != json!(true) {
+        problems.add(format!("{at}: no title or an empty <main>"));
+    }
+    // Icons are fetched after the page loads, images may still be decoding: give them a moment.
+    wait_until(Duration::from_secs(5), || async {
+        let icon = resources(client)
+            .await
+            .is_ok_and(|r| r.iter().any(|(name, _)| name.contains("/favicon")));
+        let images = client
+            .execute("return [...document.images].every(i => i.complete)", vec![])
+            .await
+            .is_ok_and(|v| v == json!(true));
+        icon && images
+    })
+    .await;
+    for (name, status) in resources(client).await.map_err(failed("list resources"))? {
+        if !name.starts_with(base) {
+            problems.add(format!("{at}: loads {name} from another origin"));
+        } else if status != 200 && status != 304 {
+            problems.add(format!("{at}: {name} answered {status}"));
+        }
+        let ext = name.rsplit('.').next().unwrap_or("").to_string();
+        let kind = if name.contains("/favicon") {
+            "icon"
+        } else {
+            &ext
+        };
+        kinds_seen.insert(kind.to_string());
+    }
+    let content = client
+        .execute(CONTENT_SCRIPT, vec![])
+        .await
+        .map_err(failed("look at code blocks and images"))?;
+    for problem in strings(content) {
+        problems.add(format!("{at}: {problem}"));
+    }
+    let layout = client
+        .execute(LAYOUT_SCRIPT, vec![])
+        .await
+        .map_err(failed("measure the layout"))?;
+    for problem in strings(layout) {
+        problems.add(format!("{at}: {problem}"));
+    }
+    if let Some(next) = next {
+        // mdBook has two arrows: beside the page on a wide window, below it on a narrow one.
+        let shown = client
+            .execute(
+                "return [...document.querySelectorAll(\"a[rel~='next']\")]\
+                 .filter(a => a.offsetParent !== null)\
+                 .map(a => new URL(a.href).pathname)",
+                vec![],
+            )
+            .await
+            .map_err(failed("read the next-chapter arrows"))?;
+        let shown = strings(shown);
+        if shown.is_empty() || shown.iter().any(|p| p != next) {
+            problems.add(format!(
+                "{at}: the next-chapter arrow leads to {shown:?}, expected {next}"
+            ));
+        }
+    }
+    if PHOTOGRAPHED.contains(&page) {
+        let png = client
+            .screenshot()
+            .await
+            .map_err(failed("take a screenshot"))?;
+        let name = match page.trim_matches('/').strip_suffix(".html") {
+            Some(stem) => format!("{stem}-{width}.png"),
+            None => format!("index-{width}.png"),
+        };
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        std::fs::write(dir.join(&name), png).map_err(|e| format!("write {name}: {e}"))?;
+    }
+    for error in console_errors(client)
+        .await
+        .map_err(failed("read the console"))?
+    {
+        problems.add(format!("{at}: console error: {error}"));
+    }
+    Ok(())
+}
+
+/// Searches for `term` and returns the path of the first result's link, once the results
+/// say they are for `term`.
+async fn first_search_result(client: &Client, base: &str, term: &str) -> Result<String, String> {
+    client
+        .goto(&format!("{base}/"))
+        .await
+        .map_err(failed("load /"))?;
+    client
+        .find(Locator::Id("mdbook-search-toggle"))
+        .await
+        .map_err(failed("find the search button"))?
+        .click()
+        .await
+        .map_err(failed("click the search button"))?;
+    let bar = client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Id("mdbook-searchbar"))
+        .await
+        .map_err(failed("wait for the search bar"))?;
+    bar.send_keys(term).await.map_err(failed("type a search"))?;
+    let script = "const h = document.getElementById('mdbook-searchresults-header');\
+                  const a = document.querySelector('#mdbook-searchresults li a');\
+                  return h && a && h.innerText.includes(arguments[0])\
+                      ? new URL(a.href).pathname : null";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let first = client
+            .execute(script, vec![json!(term)])
+            .await
+            .map_err(failed("read the search results"))?;
+        if let Some(path) = first.as_str() {
+            return Ok(path.to_string());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("searching for `{term}` found nothing within 10 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Reads the whole book: every page at both widths, the next-chapter arrow clicked once,
+/// search, and the print page.
 async fn read_the_book(client: &Client, base: &str, problems: &mut Problems) -> Result<(), String> {
-    let e = |what: &str| {
-        let what = what.to_string();
-        move |err: fantoccini::error::CmdError| format!("{what}: {err}")
-    };
     client
         .update_timeouts(TimeoutConfiguration::new(
             Some(Duration::from_secs(10)),
@@ -277,59 +590,27 @@ async fn read_the_book(client: &Client, base: &str, problems: &mut Problems) -> 
             Some(Duration::ZERO),
         ))
         .await
-        .map_err(e("set the browser's timeouts"))?;
+        .map_err(failed("set the browser's timeouts"))?;
 
+    let pages = summary_pages();
     let mut kinds_seen = std::collections::BTreeSet::new();
-    for page in summary_pages() {
-        let url = format!("{base}{page}");
-        client.goto(&url).await.map_err(e(&format!("load {url}")))?;
-        let status = client
-            .execute(
-                "return performance.getEntriesByType('navigation')[0].responseStatus",
-                vec![],
+    for width in [WIDE, NARROW] {
+        set_width(client, width).await?;
+        for (i, page) in pages.iter().enumerate() {
+            // `/` and the first chapter are the same page; both lead to the second.
+            let next = pages
+                .get(i + 1 + usize::from(i == 0))
+                .map(|p| p.path.as_str());
+            check_page(
+                client,
+                base,
+                &page.path,
+                next,
+                width,
+                problems,
+                &mut kinds_seen,
             )
-            .await
-            .map_err(e("read the page's status"))?;
-        if status != json!(200) {
-            problems.add(format!("{page}: status {status}, expected 200"));
-        }
-        let rendered = client
-            .execute(
-                "const m = document.querySelector('main');\
-                 return !!m && m.innerText.trim().length > 0 && document.title.length > 0",
-                vec![],
-            )
-            .await
-            .map_err(e("look at the page"))?;
-        if rendered != json!(true) {
-            problems.add(format!("{page}: no title or an empty <main>"));
-        }
-        // The page's icons are fetched after it loads: give them a moment.
-        wait_until(Duration::from_secs(5), || async {
-            resources(client)
-                .await
-                .is_ok_and(|r| r.iter().any(|(name, _)| name.contains("/favicon")))
-        })
-        .await;
-        for (name, status) in resources(client).await.map_err(e("list resources"))? {
-            if !name.starts_with(base) {
-                problems.add(format!("{page}: loads {name} from another origin"));
-            } else if status != 200 && status != 304 {
-                problems.add(format!("{page}: {name} answered {status}"));
-            }
-            let ext = name.rsplit('.').next().unwrap_or("").to_string();
-            let kind = if name.contains("/favicon") {
-                "icon"
-            } else {
-                &ext
-            };
-            kinds_seen.insert(kind.to_string());
-        }
-        for error in console_errors(client)
-            .await
-            .map_err(e("read the console"))?
-        {
-            problems.add(format!("{page}: console error: {error}"));
+            .await?;
         }
     }
     for kind in ["css", "js", "woff2", "svg", "icon"] {
@@ -337,17 +618,17 @@ async fn read_the_book(client: &Client, base: &str, problems: &mut Problems) -> 
             problems.add(format!("no page loaded a {kind} resource: {kinds_seen:?}"));
         }
     }
+    set_width(client, WIDE).await?;
 
-    // The next-chapter arrow, from the first page to the next.
+    // The next-chapter arrow, clicked: it leads to the second page.
     client
         .goto(&format!("{base}/"))
         .await
-        .map_err(e("load /"))?;
-    // mdBook has two: beside the page on a wide window, below it on a narrow one.
+        .map_err(failed("load /"))?;
     let arrows = client
         .find_all(Locator::Css("a[rel~='next']"))
         .await
-        .map_err(e("find the next-chapter arrows on /"))?;
+        .map_err(failed("find the next-chapter arrows on /"))?;
     let mut shown = None;
     for arrow in arrows {
         if arrow.is_displayed().await.unwrap_or(false) {
@@ -356,49 +637,35 @@ async fn read_the_book(client: &Client, base: &str, problems: &mut Problems) -> 
         }
     }
     let next = shown.ok_or("/ shows no next-chapter arrow")?;
-    let href = next.attr("href").await.map_err(e("read its href"))?;
-    let href = href.unwrap_or_default();
     next.click()
         .await
-        .map_err(e("click the next-chapter arrow"))?;
+        .map_err(failed("click the next-chapter arrow"))?;
+    let expected = pages.get(2).map(|p| p.path.clone()).unwrap_or_default();
     let arrived = wait_until(Duration::from_secs(10), || async {
         client
             .current_url()
             .await
-            .is_ok_and(|u| u.path() == format!("/{href}"))
+            .is_ok_and(|u| u.path() == expected)
     })
     .await;
     if !arrived {
         let now = client.current_url().await.map(|u| u.to_string());
-        problems.add(format!("the next-chapter arrow to {href} led to {now:?}"));
+        problems.add(format!(
+            "the next-chapter arrow on / led to {now:?}, not {expected}"
+        ));
     }
 
-    // Search: the index loads on first use, and a word of the book finds results.
-    client
-        .find(Locator::Id("mdbook-search-toggle"))
-        .await
-        .map_err(e("find the search button"))?
-        .click()
-        .await
-        .map_err(e("click the search button"))?;
-    let bar = client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Id("mdbook-searchbar"))
-        .await
-        .map_err(e("wait for the search bar"))?;
-    bar.send_keys("socket").await.map_err(e("type a search"))?;
-    let found = wait_until(Duration::from_secs(10), || async {
-        client
-            .find_all(Locator::Css("#mdbook-searchresults li"))
-            .await
-            .is_ok_and(|hits| !hits.is_empty())
-    })
-    .await;
-    if !found {
-        problems.add("searching for `socket` found nothing".into());
+    // Search: the index loads on first use, and a term's first result is its chapter.
+    for (term, chapter) in SEARCHES {
+        match first_search_result(client, base, term).await {
+            Ok(path) if path == *chapter => {}
+            Ok(path) => problems.add(format!(
+                "search: the first result for `{term}` is {path}, expected {chapter}"
+            )),
+            Err(err) => problems.add(format!("search: {err}")),
+        }
     }
-    let loaded = resources(client).await.map_err(e("list resources"))?;
+    let loaded = resources(client).await.map_err(failed("list resources"))?;
     match loaded
         .iter()
         .find(|(name, _)| name.contains("/searchindex"))
@@ -407,12 +674,34 @@ async fn read_the_book(client: &Client, base: &str, problems: &mut Problems) -> 
         Some((name, status)) => problems.add(format!("search: {name} answered {status}")),
         None => problems.add(format!("search loaded no search index: {loaded:?}")),
     }
+
+    // The print page holds every chapter, each under its title.
+    client
+        .goto(&format!("{base}/print.html"))
+        .await
+        .map_err(failed("load /print.html"))?;
+    let titles = client
+        .execute(
+            "return [...document.querySelectorAll('main h1')].map(h => h.innerText.trim())",
+            vec![],
+        )
+        .await
+        .map_err(failed("read the print page's titles"))?;
+    let titles = strings(titles);
+    for page in pages.iter().skip(1) {
+        if !titles.contains(&page.title) {
+            problems.add(format!(
+                "print.html has no chapter titled {:?} ({}); its titles: {titles:?}",
+                page.title, page.path
+            ));
+        }
+    }
     for error in console_errors(client)
         .await
-        .map_err(e("read the console"))?
+        .map_err(failed("read the console"))?
     {
         problems.add(format!(
-            "after the arrow and search: console error: {error}"
+            "after the arrow, search and print page: console error: {error}"
         ));
     }
     Ok(())
