@@ -93,6 +93,85 @@ fn every_lesson_has_a_chapter_and_every_lesson_chapter_a_crate() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The chapter template of COURSE.md: these sections, in this order (a chapter may add its own
+/// between them).
+const TEMPLATE: &[&str] = &[
+    "Run it",
+    "How it works",
+    "What can go wrong",
+    "Myths and facts",
+    "Coming from Python",
+    "Exercises",
+    "Further reading",
+];
+
+#[test]
+fn every_lesson_chapter_follows_the_template() {
+    let mut problems = Vec::new();
+    for (_, _, file) in summary_lessons() {
+        let Some(file) = file else { continue };
+        let shown = format!("book/src/{file}");
+        let text = std::fs::read_to_string(root().join("book/src").join(&file)).unwrap_or_default();
+        let sections: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .map(str::trim)
+            .collect();
+        let in_template: Vec<&str> = sections
+            .iter()
+            .copied()
+            .filter(|s| TEMPLATE.contains(s))
+            .collect();
+        if in_template != TEMPLATE {
+            problems.push(format!(
+                "{shown}: its sections {in_template:?} should be {TEMPLATE:?}, in that order"
+            ));
+        }
+        // First what you will learn, with a diagram, then "Run it".
+        let opening = text.split("\n## ").next().unwrap_or("");
+        if !opening.contains("](") || !opening.contains(".svg)") {
+            problems.push(format!("{shown}: no diagram before its first section"));
+        }
+        if !opening.to_lowercase().contains("what you will") {
+            problems.push(format!(
+                "{shown}: no \"What you will build and learn\" before its first section"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_diagram_renders_offline() {
+    let mut svgs = Vec::new();
+    collect(&root().join("book/src"), "svg", &mut svgs);
+    assert!(!svgs.is_empty(), "the book has no diagrams");
+    let mut problems = Vec::new();
+    for svg in svgs {
+        let shown = svg
+            .strip_prefix(root())
+            .unwrap_or(&svg)
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&svg).unwrap_or_default();
+        if !text.contains("<svg") || !text.contains("viewBox") {
+            problems.push(format!("{shown}: not an SVG with a viewBox"));
+        }
+        for needle in ["http://", "https://", "@import", "@font-face"] {
+            // The SVG namespace is a name, not something loaded.
+            let loads = text
+                .match_indices(needle)
+                .any(|(at, _)| !text[at..].starts_with("http://www.w3.org/"));
+            if loads {
+                problems.push(format!(
+                    "{shown}: refers to `{needle}`: a diagram loads nothing"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn no_rust_block_is_typed_by_hand() {
     static FENCE: LazyLock<Regex> =
