@@ -56,6 +56,7 @@ fn prose_lines(text: &str) -> Vec<String> {
             r"[a-z]+://\S+",       // addresses
             r"\b\w*[0-9]\w*\b",    // anything with a digit
             r"\b[A-Za-z0-9.-]+\.(rs|md|toml|svg|txt|py|html|sh|json|lock)\b", // file names
+            r"\b[a-z0-9-]+\.(io|org|com|net|dev)\b", // host names such as crates.io
         ]
         .iter()
         .map(|r| Regex::new(r).expect("regex"))
