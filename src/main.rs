@@ -17,6 +17,7 @@ const DEFAULT_PORT: u16 = 3000;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "Build the course's book, then serve it on 127.0.0.1 with the HTTP lesson's server",
     after_help = "Example: cargo run, then open the URL it prints; \

@@ -19,7 +19,11 @@ use clap::{Parser, Subcommand};
 use notify::{RecursiveMode, Watcher};
 
 #[derive(Parser)]
-#[command(about = "Your progress through the course's exercises", version)]
+#[command(
+    max_term_width = 80,
+    about = "Your progress through the course's exercises",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Mode,

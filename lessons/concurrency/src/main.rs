@@ -8,10 +8,11 @@ mod cli;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "One HTTP responder served five ways, a chat room, and a load generator",
-    after_help = "Example: cargo run -p concurrency -- serve --model async, then in a second \
-                  terminal: cargo run -p concurrency -- load --connections 64"
+    after_help = "Example: cargo run -p concurrency -- serve --model async\n  \
+                  then, in a second terminal: cargo run -p concurrency -- load --connections 64"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,10 +36,8 @@ enum Command {
     )]
     Load(cli::load::Args),
     /// A chat room: every line a client sends goes to every other client (try it with nc).
-    #[command(
-        after_help = "Example: cargo run -p concurrency -- chat, then in two more \
-                            terminals: nc 127.0.0.1 9000"
-    )]
+    #[command(after_help = "Example: cargo run -p concurrency -- chat\n  \
+                            then, in two more terminals: nc 127.0.0.1 9000")]
     Chat(cli::chat::Args),
     /// Count with many threads: a counter behind a lock, an atomic, and a channel to one owner.
     #[command(after_help = "Example: cargo run -p concurrency -- state --threads 8")]

@@ -14,10 +14,11 @@ use http11::shutdown::Shutdown;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "HTTP/1.1 from raw TCP: a static file server and a client",
-    after_help = "Example: cargo run -p http11 -- serve, then in a second terminal: \
-                  cargo run -p http11 -- get /"
+    after_help = "Example: cargo run -p http11 -- serve\n  \
+                  then, in a second terminal: cargo run -p http11 -- get /"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,8 +30,8 @@ enum Command {
     /// Serve the files of a folder over HTTP/1.1 until Ctrl-C, with the routes GET /echo
     /// (the request head, as text) and POST /echo (the body).
     #[command(
-        after_help = "Example: cargo run -p http11 -- serve --addr 127.0.0.1:8000 \
-                            --root lessons/http11/www"
+        after_help = "Example: cargo run -p http11 -- serve --root lessons/http11/www\n  \
+                            (and to choose where it listens: --addr 127.0.0.1:8000)"
     )]
     Serve {
         /// Where to listen. Port 0 lets the OS choose a free port.

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "Ports: what identifies a service, who is listening, and a port scanner",
     after_help = "Example: cargo run -p ports -- port four-tuple"

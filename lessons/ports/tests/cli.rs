@@ -82,3 +82,15 @@ fn the_privileged_demonstration_is_right_with_and_without_the_capability() {
             );
     }
 }
+
+/// Every help text fits a terminal's 80 columns, as the course's conventions ask.
+#[test]
+fn every_help_fits_80_columns() {
+    let too_wide =
+        course_testkit::cli::help_lines_too_wide(std::path::Path::new(env!("CARGO_BIN_EXE_ports")));
+    assert!(
+        too_wide.is_empty(),
+        "help lines wider than 80 columns:\n{}",
+        too_wide.join("\n")
+    );
+}

@@ -12,6 +12,7 @@ use sockets::{byte_order, errors, lifecycle, options};
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "Sockets: addresses, byte order, lifecycle, options and errors, on loopback",
     after_help = "Example: cargo run -p sockets -- walk"

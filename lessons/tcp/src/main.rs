@@ -13,9 +13,11 @@ use tcp::shutdown::Shutdown;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "TCP: an echo server and its client, byte streams, framing and timeouts",
-    after_help = "Example: cargo run -p tcp -- server, then in a second terminal: cargo run -p tcp -- client"
+    after_help = "Example: cargo run -p tcp -- server\n  \
+                  then, in a second terminal: cargo run -p tcp -- client"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,10 +58,8 @@ enum Command {
     },
     /// Listen with a small backlog, connect clients that are never accepted, and wait for
     /// Ctrl-C: a listener whose accept queue you can watch with `ss -ltn`.
-    #[command(
-        after_help = "Example: cargo run -p tcp -- backlog, then in a second terminal: \
-                            ss -ltn 'sport = :7878'"
-    )]
+    #[command(after_help = "Example: cargo run -p tcp -- backlog\n  \
+                            then, in a second terminal: ss -ltn 'sport = :7878'")]
     Backlog {
         /// Where to listen. Port 0 lets the OS choose a free port.
         #[arg(long, env = "TCP_ADDR", default_value = "127.0.0.1:7878")]

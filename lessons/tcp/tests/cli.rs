@@ -187,3 +187,15 @@ fn limits_out_of_range_are_usage_errors() {
             .stderr(predicates::str::contains("panicked").not());
     }
 }
+
+/// Every help text fits a terminal's 80 columns, as the course's conventions ask.
+#[test]
+fn every_help_fits_80_columns() {
+    let too_wide =
+        course_testkit::cli::help_lines_too_wide(std::path::Path::new(env!("CARGO_BIN_EXE_tcp")));
+    assert!(
+        too_wide.is_empty(),
+        "help lines wider than 80 columns:\n{}",
+        too_wide.join("\n")
+    );
+}

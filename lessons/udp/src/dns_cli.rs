@@ -17,8 +17,8 @@ use udp::shutdown::Shutdown;
 pub enum DnsCommand {
     /// Look a name up with our DNS client and print the answer, like a short dig.
     #[command(
-        after_help = "Example: cargo run -p udp -- dns www.example.test --type AAAA \
-                      --server 127.0.0.1:8053"
+        after_help = "Example: cargo run -p udp -- dns www.example.test --server 127.0.0.1:8053\n  \
+                      (add --type AAAA for its IPv6 addresses)"
     )]
     Dns {
         /// The name to look up.
@@ -37,8 +37,8 @@ pub enum DnsCommand {
     },
     /// Run a tiny authoritative DNS server for the names of a table, until Ctrl-C.
     #[command(
-        after_help = "Example: cargo run -p udp -- respond --table lessons/udp/dns/hosts.txt, \
-                      then in a second terminal: cargo run -p udp -- dns www.example.test"
+        after_help = "Example: cargo run -p udp -- respond --table lessons/udp/dns/hosts.txt\n  \
+                      then, in a second terminal: cargo run -p udp -- dns www.example.test"
     )]
     Respond {
         /// Where to listen. Port 0 lets the OS choose a free port.

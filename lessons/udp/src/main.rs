@@ -15,9 +15,11 @@ use udp::shutdown::Shutdown;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     version,
     about = "UDP: datagrams, an echo server and its client, loss and retries, ping, and DNS",
-    after_help = "Example: cargo run -p udp -- server, then in a second terminal: cargo run -p udp -- client"
+    after_help = "Example: cargo run -p udp -- server\n  \
+                  then, in a second terminal: cargo run -p udp -- client"
 )]
 struct Cli {
     #[command(subcommand)]

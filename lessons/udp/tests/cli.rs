@@ -233,3 +233,15 @@ fn nc_gets_its_datagram_back() {
         .expect("nc runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello over UDP\n");
 }
+
+/// Every help text fits a terminal's 80 columns, as the course's conventions ask.
+#[test]
+fn every_help_fits_80_columns() {
+    let too_wide =
+        course_testkit::cli::help_lines_too_wide(std::path::Path::new(env!("CARGO_BIN_EXE_udp")));
+    assert!(
+        too_wide.is_empty(),
+        "help lines wider than 80 columns:\n{}",
+        too_wide.join("\n")
+    );
+}
