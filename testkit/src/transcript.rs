@@ -254,6 +254,34 @@ fn show_port(output: &str, ports: Option<(u16, u16)>) -> String {
     }
 }
 
+/// Ports for the server of a two-terminal transcript to try, in order, before any free port:
+/// the port the book shows, then a few others with as many digits, each free a moment ago.
+/// A port of another length would change what depends on the address's length, such as a
+/// response that echoes the `Host` header, and its `Content-Length`; the book shows the
+/// lesson's default port, which is what a reader gets.
+fn ports_like(shown: u16) -> Vec<u16> {
+    let digits = shown.to_string().len() as u32;
+    let (low, high) = (
+        10u32.pow(digits - 1).max(1024),
+        10u32.pow(digits).min(65536),
+    );
+    if low >= high {
+        return Vec::new();
+    }
+    // A different choice in each process, so that a port held by someone else is not tried
+    // over and over.
+    let mut next = std::process::id().wrapping_mul(2_654_435_761);
+    let mut candidates = vec![shown];
+    for _ in 0..8 {
+        next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        candidates.push((low + (next >> 8) % (high - low)) as u16);
+    }
+    candidates
+        .into_iter()
+        .filter(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .collect()
+}
+
 /// Runs a two-terminal session; returns the real transcripts of the server and of the client.
 fn check_with_server(
     lesson: &str,
@@ -274,11 +302,18 @@ fn check_with_server(
         .map(|a| a.port())
         .ok_or("the server's transcript must start with `listening on ADDR`")?;
     let env_name = format!("{}_ADDR", lesson.to_uppercase());
-    let mut command = Command::new(bin);
-    command
-        .args(lesson_args(lesson, step)?)
-        .env(&env_name, "127.0.0.1:0");
-    let server = crate::process::ServerProcess::start(command)?;
+    let args = lesson_args(lesson, step)?;
+    let start = |port: u16| {
+        let mut command = Command::new(bin);
+        command
+            .args(&args)
+            .env(&env_name, format!("127.0.0.1:{port}"));
+        crate::process::ServerProcess::start(command)
+    };
+    let server = ports_like(shown_port)
+        .into_iter()
+        .find_map(|port| start(port).ok())
+        .map_or_else(|| start(0), Ok)?;
     let listening = server.addr;
     let ports = Some((listening.port(), shown_port));
     let env = [(env_name, listening.to_string())];
