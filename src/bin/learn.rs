@@ -216,7 +216,8 @@ fn progress(root: &Path) -> Result<()> {
     let mut lessons: Vec<&str> = all.iter().map(|e| e.lesson.as_str()).collect();
     lessons.dedup();
     println!(
-        "Checking every exercise against your code (this runs `cargo exercise` per lesson)...\n"
+        "Checking every exercise against your code (this runs `cargo exercise` per lesson;\n\
+         the first time, compiling the checks takes a minute or more)...\n"
     );
     let mut next: Option<&Exercise> = None;
     let width = all.iter().map(|e| e.title.len()).max().unwrap_or(0);

@@ -388,7 +388,11 @@ impl Exercise {
             } else {
                 value
             };
-            format!("  {name:<10} {}\n", value.replace('\n', "\n             "))
+            let lines: Vec<String> = value
+                .lines()
+                .flat_map(|l| wrap(l, REPORT_WIDTH - 13))
+                .collect();
+            format!("  {name:<10} {}\n", lines.join("\n             "))
         };
         format!(
             "{lesson} exercise {n} ({title}): check `{check}` failed\n{}{}{}{}{}",
@@ -410,6 +414,29 @@ impl Exercise {
     pub fn command(&self) -> String {
         format!("cargo exercise {} ex{}", self.lesson, self.number)
     }
+}
+
+/// How wide a report's lines may be: a terminal's 80 columns.
+const REPORT_WIDTH: usize = 80;
+
+/// Breaks `line` at spaces into lines of at most `width` characters (a longer word stays
+/// whole), keeping its indentation on each.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let mut lines = Vec::new();
+    let mut current = indent.to_string();
+    for word in line.split(' ').filter(|w| !w.is_empty()) {
+        let len = current.chars().count();
+        if len > indent.len() && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut current, indent.to_string()));
+        }
+        if current.len() > indent.len() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
 }
 
 /// The `main` of a lesson's `tests/exercises.rs`: runs every check of `exercises` as one test
@@ -494,6 +521,16 @@ fn print_tally(exercises: &[Exercise], tally: &[(u32, usize, usize)]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wraps_long_report_lines_at_spaces() {
+        let long = "your code panicked: not yet implemented: decode the six bytes into an IPv4 socket address";
+        let lines = super::wrap(long, 40);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert_eq!(lines.join(" "), long);
+        assert_eq!(super::wrap("  short", 40), vec!["  short".to_string()]);
+        assert_eq!(super::wrap("", 40), vec![String::new()]);
+    }
+
     use super::*;
 
     const EX: Exercise = Exercise {
