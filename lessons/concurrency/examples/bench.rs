@@ -70,6 +70,7 @@ const CROWDED_P99: Duration = Duration::from_millis(10);
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     about = "Benchmark the five server models and axum: requests/s, latency, memory, threads",
     after_help = "Example: lessons/concurrency/bench/models.sh (builds, runs, writes the \
                   results), or: cargo run --release -p concurrency --example bench -- --quick"

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 
 #[derive(Parser)]
 #[command(
+    max_term_width = 80,
     about = "Hello, world on axum: the benchmark's production reference",
     after_help = "Example: cargo run --release -p concurrency --example reference_server -- \
                   --addr 127.0.0.1:8000"
