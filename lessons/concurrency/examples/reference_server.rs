@@ -23,8 +23,8 @@ use tokio::net::TcpListener;
 #[command(
     max_term_width = 80,
     about = "Hello, world on axum: the benchmark's production reference",
-    after_help = "Example: cargo run --release -p concurrency --example reference_server -- \
-                  --addr 127.0.0.1:8000"
+    after_help = "Example: cargo run --release -p concurrency --example reference_server\n  \
+                  (it listens on a free port and prints where; --addr 127.0.0.1:8000 chooses)"
 )]
 struct Cli {
     /// Where to listen. Port 0 lets the OS choose a free port.
