@@ -113,6 +113,14 @@ impl Panic {
     fn in_code_under_test(&self) -> bool {
         self.location.contains("/exercises/") || self.location.contains("/solutions/")
     }
+
+    /// What a report says of a panic on the server's thread.
+    fn server_panicked(&self) -> String {
+        format!(
+            "your server panicked: {}\n  at {}",
+            self.message, self.location
+        )
+    }
 }
 
 type Shared = Arc<Mutex<Record>>;
@@ -215,9 +223,7 @@ pub fn start_server_after(before: impl FnOnce(SocketAddr), serve: Serve) -> Sock
                     Ok(Ok(())) => "your server returned Ok(()); it should keep serving".to_string(),
                     Ok(Err(e)) => format!("your server returned an error: {e}"),
                     Err(_) => match r.panics.iter().rev().find(|p| p.in_server) {
-                        Some(p) => {
-                            format!("your server panicked: {}\n  at {}", p.message, p.location)
-                        }
+                        Some(p) => p.server_panicked(),
                         None => "your server panicked".to_string(),
                     },
                 };
@@ -318,7 +324,17 @@ fn run_within(limit: Duration, check: impl FnOnce() -> CheckResult + Send + 'sta
         .to_vec();
     let report = |got: String| {
         let mut got = got;
-        if let Some(end) = &r.server_end {
+        // A panic unwinding out of the server closes its sockets before the server's thread
+        // records its end: a check that saw the close may get here first. The panic itself
+        // was recorded before any socket closed.
+        let end = r.server_end.clone().or_else(|| {
+            r.panics
+                .iter()
+                .rev()
+                .find(|p| p.in_server)
+                .map(Panic::server_panicked)
+        });
+        if let Some(end) = end {
             got = format!("{end}\n(what the client saw: {got})");
         }
         for p in &strays {
@@ -597,6 +613,27 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("what the client saw:"), "{text}");
+    }
+
+    /// The client sees the close while the server's thread has not recorded its end yet: here
+    /// it never does, since the server catches its own panic and then waits for ever.
+    #[test]
+    fn a_server_panic_is_named_even_before_the_server_ends() {
+        fn serve(listener: TcpListener) -> std::io::Result<()> {
+            let (stream, _) = listener.accept()?;
+            let _ = std::panic::catch_unwind(move || {
+                let _stream = stream; // closed by the unwinding, as a panicking handler's is
+                panic!("not answering")
+            });
+            loop {
+                std::thread::park();
+            }
+        }
+        let text = report(&run(move || greet(serve)));
+        assert!(
+            text.contains("got:       your server panicked: not answering"),
+            "{text}"
+        );
     }
 
     #[test]
