@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 
@@ -18,28 +18,15 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every page of the book: (path shown in messages, text).
+/// Every page of the book but `SUMMARY.md`: (path shown in messages, text).
 fn pages() -> Vec<(String, String)> {
-    let dir = root().join("book/src");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("book/src")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md") && !p.ends_with("SUMMARY.md"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no pages in book/src");
-    files
+    let pages: Vec<(String, String)> = course::chapters::chapters(root())
         .into_iter()
-        .map(|p| {
-            let shown = format!(
-                "book/src/{}",
-                p.file_name().unwrap_or_default().to_string_lossy()
-            );
-            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{shown}: {e}"));
-            (shown, text)
-        })
-        .collect()
+        .filter(|c| !c.path.ends_with("SUMMARY.md"))
+        .map(|c| (c.shown, c.text))
+        .collect();
+    assert!(!pages.is_empty(), "no pages in book/src");
+    pages
 }
 
 /// The page's lines as a reader reads their words: without code blocks, inline code, link

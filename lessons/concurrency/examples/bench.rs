@@ -1352,6 +1352,29 @@ fn ms(d: Duration) -> String {
 }
 
 /// A count with thousands separators: `10,000`.
+/// One table cell: `what` summed over every round of server `s` at `n` connections, for each
+/// tool, as `ours / wrk`.
+fn totals_per_tool(
+    runs: &Runs,
+    tools: &[Tool],
+    s: usize,
+    n: usize,
+    what: impl Fn(&Sample) -> u64,
+) -> String {
+    let cells: Vec<String> = tools
+        .iter()
+        .map(|&tool| {
+            let key = Key {
+                server: s,
+                connections: n,
+                tool,
+            };
+            count(runs.samples(key).map(&what).sum())
+        })
+        .collect();
+    cells.join(" / ")
+}
+
 fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -1532,19 +1555,7 @@ fn markdown(
         "Errors (non-2xx answers, socket errors, timeouts), all rounds together:"
     };
     table(&mut out, errors_title, servers, |s, n| {
-        let cells: Vec<String> = tools
-            .iter()
-            .map(|&tool| {
-                let key = Key {
-                    server: s,
-                    connections: n,
-                    tool,
-                };
-                let total: u64 = runs.samples(key).map(Sample::error_count).sum();
-                count(total)
-            })
-            .collect();
-        cells.join(" / ")
+        totals_per_tool(runs, tools, s, n, Sample::error_count)
     });
     table(
         &mut out,
@@ -1559,20 +1570,7 @@ fn markdown(
             }
         ),
         servers,
-        |s, n| {
-            let cells: Vec<String> = tools
-                .iter()
-                .map(|&tool| {
-                    let key = Key {
-                        server: s,
-                        connections: n,
-                        tool,
-                    };
-                    count(runs.samples(key).map(|x| x.overflows).sum())
-                })
-                .collect();
-            cells.join(" / ")
-        },
+        |s, n| totals_per_tool(runs, tools, s, n, |x| x.overflows),
     );
     if runs
         .samples
