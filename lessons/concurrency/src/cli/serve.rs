@@ -17,9 +17,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1024,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
-    /// Pool: the worker threads.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    workers: u64,
+    /// Pool: the worker threads [default: one per core]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    workers: Option<u64>,
     /// Pool: connections that may wait for a worker; more are answered 503.
     #[arg(long, default_value_t = 1024,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -78,14 +78,15 @@ fn seconds(text: &str) -> Result<Duration, String> {
 // ANCHOR: run
 pub fn run(args: Args) -> Result<()> {
     let model = Model::from(args.model);
+    let defaults = Config::default();
     let config = Config {
         max_connections: args.max_connections as usize, // at most a million
-        workers: args.workers as usize,
+        workers: args.workers.map_or(defaults.workers, |n| n as usize),
         queue: args.queue as usize,
         idle_timeout: args.idle_timeout,
         header_timeout: args.header_timeout,
         panic_route: args.panic_route,
-        ..Config::default()
+        ..defaults
     };
     raise_open_file_limit();
     let (listener, shutdown) = super::listen(&args.addr)?; // prints `listening on ADDR`

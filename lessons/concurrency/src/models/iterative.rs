@@ -92,7 +92,7 @@ pub(crate) fn serve_connection(
     config: &Config,
 ) {
     match Connection::new(stream, peer, config) {
-        Ok(mut connection) => while connection.step(shutdown) != Step::Closed {},
+        Ok(mut connection) => while connection.step(shutdown, TICK) != Step::Closed {},
         Err(e) => eprintln!("{peer}: {e}"),
     }
 }
@@ -121,6 +121,14 @@ pub(crate) struct Connection {
     /// The read timeout the socket has now: set again only when it changes, so that a busy
     /// connection makes one system call per read, not two.
     read_timeout: Option<Duration>,
+    /// How much of `out` is written, and by when all of it must be.
+    written: usize,
+    send_by: Instant,
+    /// The connection ends once `out` is written (the client asked, or was refused).
+    close_after_send: bool,
+    /// Closing: until when we read and discard what the client still sends.
+    linger_until: Option<Instant>,
+    discarded: usize,
     /// The longest a whole `out` may take to write, and the write timeout the socket has now.
     write_timeout: Duration,
     socket_write_timeout: Duration,
@@ -132,8 +140,9 @@ pub(crate) struct Connection {
 pub(crate) enum Step {
     /// Bytes came, and were answered if they completed a request.
     Read,
-    /// A [`TICK`] passed with no request under way and nothing new.
-    Idle,
+    /// The wait passed first: nothing new came, or the client is slow to take our response
+    /// or to close. The clocks had not run out.
+    Waited,
     /// The connection is over; drop it.
     Closed,
 }
@@ -155,8 +164,6 @@ enum Stall {
 
 impl Connection {
     pub(crate) fn new(stream: TcpStream, peer: SocketAddr, config: &Config) -> io::Result<Self> {
-        // A client that does not read our responses: `send` gives up after this long.
-        stream.set_write_timeout(Some(config.write_timeout))?;
         Ok(Connection {
             stream,
             peer,
@@ -170,18 +177,18 @@ impl Connection {
             request_since: None,
             stopping_since: None,
             read_timeout: None,
+            written: 0,
+            send_by: Instant::now(),
+            close_after_send: false,
+            linger_until: None,
+            discarded: 0,
             write_timeout: config.write_timeout,
-            socket_write_timeout: config.write_timeout,
+            socket_write_timeout: Duration::ZERO, // none set yet
         })
     }
 
     pub(crate) fn peer(&self) -> SocketAddr {
         self.peer
-    }
-
-    /// True while part of a request has arrived.
-    pub(crate) fn in_progress(&self) -> bool {
-        self.responder.in_progress()
     }
 
     /// The socket, to refuse a connection that was never served.
@@ -190,38 +197,56 @@ impl Connection {
     }
 
     // ANCHOR: step
-    /// Waits for the client's next bytes and answers every request they complete, in one
-    /// write. Unless it returns `Step::Closed`, call it again.
-    pub(crate) fn step(&mut self, shutdown: &Shutdown) -> Step {
-        let n = match self.read(shutdown) {
-            Ok(Some(n)) => n,
-            Ok(None) => return Step::Idle,
-            Err(stall) => return self.stalled(stall),
-        };
-        let arrived = Instant::now();
-        self.request_since.get_or_insert(arrived);
-        let closing = shutdown.is_triggered(); // then the response says Connection: close
-        let flow = self.responder.feed(&self.buf[..n], &mut self.out, closing);
-        if !self.out.is_empty() {
-            if let Err(e) = self.send() {
+    /// Waits up to `wait` for the client's next bytes and answers every request they
+    /// complete, in one write. Unless it returns `Step::Closed`, call it again. No step
+    /// waits longer than `wait`: a response that the client is slow to take, or a close it
+    /// is slow to see, goes on at the next step.
+    pub(crate) fn step(&mut self, shutdown: &Shutdown, wait: Duration) -> Step {
+        if self.linger_until.is_some() {
+            return self.linger(wait);
+        }
+        if self.out.is_empty() {
+            let n = match self.read(shutdown, wait) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Step::Waited,
+                Err(stall) => return self.stalled(stall, wait),
+            };
+            let arrived = Instant::now();
+            self.request_since.get_or_insert(arrived);
+            let closing = shutdown.is_triggered(); // then the response says Connection: close
+            let flow = self.responder.feed(&self.buf[..n], &mut self.out, closing);
+            if !self.out.is_empty() {
+                self.send_by = arrived + self.write_timeout;
+                // Bytes left over are the start of the next request: its clock starts now.
+                self.request_since = Some(arrived);
+            }
+            if !self.responder.in_progress() {
+                self.request_since = None;
+            }
+            self.close_after_send = flow == Flow::Close;
+            if let Some(why) = refusal(&self.out).filter(|_| self.close_after_send) {
+                eprintln!("{}: {why}", self.peer);
+            }
+        }
+        self.finish(wait)
+    }
+
+    /// Writes what is left of `out`, for at most `wait`; once it is all written, closes
+    /// the connection if it should, else makes ready for the next request.
+    fn finish(&mut self, wait: Duration) -> Step {
+        match self.send(wait) {
+            Ok(true) => self.idle_since = Instant::now(),
+            Ok(false) => return Step::Waited, // the rest at the next step
+            Err(e) => {
                 self.write_failed(&e);
                 return Step::Closed;
             }
-            self.idle_since = Instant::now();
-            // Bytes left over are the start of the next request: its clock starts now.
-            self.request_since = Some(arrived);
         }
-        if !self.responder.in_progress() {
-            self.request_since = None;
-        }
-        if flow == Flow::Close {
-            if let Some(why) = refusal(&self.out) {
-                eprintln!("{}: {why}", self.peer);
-            }
-            self.linger();
-            return Step::Closed;
+        if self.close_after_send {
+            return self.linger(wait);
         }
         self.out.clear();
+        self.written = 0;
         Step::Read
     }
     // ANCHOR_END: step
@@ -229,9 +254,9 @@ impl Connection {
     // ANCHOR: read
     /// Reads what the client sends next, within whichever clock runs out first: the idle
     /// timeout between requests, the header timeout from a request's first byte, and the
-    /// drain timeout once the server is stopping. A read waits at most a [`TICK`], so
-    /// that it notices a shutdown; `Ok(None)`: a tick passed with no request under way.
-    fn read(&mut self, shutdown: &Shutdown) -> Result<Option<usize>, Stall> {
+    /// drain timeout once the server is stopping. It waits at most `wait` (a [`TICK`] or
+    /// less), so that it notices a shutdown; `Ok(None)`: `wait` passed with nothing new.
+    fn read(&mut self, shutdown: &Shutdown, wait: Duration) -> Result<Option<usize>, Stall> {
         loop {
             let now = Instant::now();
             let (mut deadline, mut stall) = match self.request_since {
@@ -250,16 +275,16 @@ impl Connection {
             if now >= deadline {
                 return Err(stall);
             }
-            let wait = Some((deadline - now).min(TICK));
-            if self.read_timeout != wait {
-                self.stream.set_read_timeout(wait).map_err(Stall::Failed)?;
-                self.read_timeout = wait;
+            let timeout = Some((deadline - now).min(wait));
+            if self.read_timeout != timeout {
+                self.stream.set_read_timeout(timeout).map_err(Stall::Failed)?;
+                self.read_timeout = timeout;
             }
             match self.stream.read(&mut self.buf) {
                 Ok(0) => return Err(Stall::Eof),
                 Ok(n) => return Ok(Some(n)),
-                Err(e) if is_timeout(&e) && self.request_since.is_none() => return Ok(None),
-                Err(e) if e.kind() == ErrorKind::Interrupted || is_timeout(&e) => continue,
+                Err(e) if is_timeout(&e) => return Ok(None), // the next call looks at the clocks
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Stall::Failed(e)),
             }
         }
@@ -284,7 +309,7 @@ impl Connection {
 
     // ANCHOR: stalled
     /// Ends the connection after a stall; logs the ones that are the client's fault.
-    fn stalled(&mut self, stall: Stall) -> Step {
+    fn stalled(&mut self, stall: Stall, wait: Duration) -> Step {
         let peer = self.peer;
         match stall {
             Stall::Eof if self.responder.in_progress() => {
@@ -296,9 +321,10 @@ impl Connection {
                 eprintln!(
                     "{peer}: 408 Request Timeout: the request was not whole within {limit:?}"
                 );
-                if self.stream.write_all(&responder::timed_out()).is_ok() {
-                    self.linger();
-                }
+                self.out = responder::timed_out();
+                (self.written, self.close_after_send) = (0, true);
+                self.send_by = Instant::now() + self.write_timeout;
+                return self.finish(wait);
             }
             Stall::Drained => {
                 let limit = self.drain_timeout;
@@ -312,35 +338,30 @@ impl Connection {
     }
     // ANCHOR_END: stalled
 
-    /// Writes all of `out` within `write_timeout`. Not `write_all`: the socket's timeout
-    /// bounds one `write` call, and a client that reads slowly lets each call write a
-    /// little, so `write_all` could take that long again for every piece. Usually the first
-    /// write takes everything; only after a partial one does the socket get the time left.
-    fn send(&mut self) -> io::Result<()> {
-        let started = Instant::now();
-        let mut written = 0;
-        while written < self.out.len() {
-            let left = self.write_timeout.saturating_sub(started.elapsed());
+    /// Writes what is left of `out`, for at most `wait`: `Ok(true)` once it is all written,
+    /// `Ok(false)` if the client is taking it slowly. All of it must go by `send_by` (the
+    /// write timeout after the request): not `write_all`, whose timeout bounds each `write`
+    /// call, so that a client that reads a little at a time could make it last for ever.
+    fn send(&mut self, wait: Duration) -> io::Result<bool> {
+        while self.written < self.out.len() {
+            let left = self.send_by.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(ErrorKind::TimedOut.into());
             }
-            let timeout = if written == 0 {
-                self.write_timeout
-            } else {
-                left
-            };
+            let timeout = left.min(wait);
             if self.socket_write_timeout != timeout {
                 self.stream.set_write_timeout(Some(timeout))?;
                 self.socket_write_timeout = timeout;
             }
-            match self.stream.write(&self.out[written..]) {
+            match self.stream.write(&self.out[self.written..]) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => written += n,
+                Ok(n) => self.written += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) && timeout < left => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn write_failed(&self, e: &io::Error) {
@@ -354,22 +375,36 @@ impl Connection {
 
     /// Ends our side of the connection, then reads and discards what the client still
     /// sends, for at most [`LINGER`] and 64 KiB: closing with unread input makes the kernel
-    /// send a reset, which can destroy our last response before the client reads it.
-    fn linger(&mut self) {
-        let _ = self.stream.shutdown(Direction::Write);
-        self.read_timeout = None; // changed below
-        let deadline = Instant::now() + LINGER;
-        let mut discarded = 0;
-        while discarded < 64 * 1024 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+    /// send a reset, which can destroy our last response before the client reads it. Waits
+    /// at most `wait` per step, like a read.
+    fn linger(&mut self, wait: Duration) -> Step {
+        let until = match self.linger_until {
+            Some(until) => until,
+            None => {
+                let _ = self.stream.shutdown(Direction::Write);
+                *self.linger_until.insert(Instant::now() + LINGER)
+            }
+        };
+        while self.discarded < 64 * 1024 {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 break;
             }
+            let timeout = Some(left.min(wait));
+            if self.read_timeout != timeout {
+                if self.stream.set_read_timeout(timeout).is_err() {
+                    break;
+                }
+                self.read_timeout = timeout;
+            }
             match self.stream.read(&mut self.buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => discarded += n,
+                Ok(n) if n > 0 => self.discarded += n,
+                Err(e) if is_timeout(&e) && timeout < Some(left) => return Step::Waited,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Ok(_) | Err(_) => break, // the client closed, or a clock ran out
             }
         }
+        Step::Closed
     }
 }
 

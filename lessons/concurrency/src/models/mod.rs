@@ -2,7 +2,9 @@
 //! on every connection; they differ in how they wait for many sockets at once.
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::thread;
 use std::time::Duration;
 
 use http11::request::Limits;
@@ -69,7 +71,9 @@ pub struct Config {
     pub write_timeout: Duration,
     /// Connections served at once (threads, poll, async); more are answered `503`.
     pub max_connections: usize,
-    /// Pool: the worker threads.
+    /// Pool: the worker threads. By default one per core, as many as the async runtime
+    /// and axum have: no wait holds a worker for long, so more would only take turns for
+    /// the same cores.
     pub workers: usize,
     /// Pool: connections that may wait for a worker; more are answered `503`.
     pub queue: usize,
@@ -94,7 +98,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(5),
             max_connections: 1024,
-            workers: 64,
+            workers: thread::available_parallelism().map_or(1, NonZeroUsize::get),
             queue: 1024,
             drain_timeout: Duration::from_secs(5),
             panic_route: false,

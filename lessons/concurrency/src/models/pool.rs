@@ -44,7 +44,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
-use super::iterative::{Connection, Step, accept_failed};
+use std::time::Duration;
+
+use super::iterative::{Connection, Step, TICK, accept_failed};
 use super::reachable;
 use super::threads::turn_away;
 use crate::{Config, Shutdown};
@@ -118,26 +120,32 @@ fn start_workers(
     Ok(workers)
 }
 
+/// How long a worker waits on a silent connection while other connections wait for a
+/// worker: short, because a request may be waiting on one of them. Alone, it waits a
+/// [`TICK`]. (Linux rounds a socket's timeout up to its clock's tick, 1 to 10 ms.)
+const TURN: Duration = Duration::from_millis(5);
+
 // ANCHOR: work
-/// One worker: serves connections from the queue until it is closed and empty. While its
-/// connection has no request under way and others wait, it takes turns with them.
+/// One worker: serves connections from the queue until it is closed and empty. After each
+/// step (an answer, a piece of a request, or a wait with nothing new) it takes turns with
+/// the connections waiting, if there are any.
 fn work(queue: &Queue, shutdown: &Shutdown) {
-    while let Some(mut connection) = queue.pop() {
+    while let Some((mut connection, mut others)) = queue.pop() {
         loop {
             let peer = connection.peer();
+            let wait = if others { TURN } else { TICK };
             // A panic while serving ends this connection, not the worker. AssertUnwindSafe:
             // a panic may leave the connection half-updated, so after one it is dropped
             // (closing its socket) and never used again; and the queue is not touched
             // inside.
-            let step = panic::catch_unwind(AssertUnwindSafe(|| connection.step(shutdown)));
+            let step = panic::catch_unwind(AssertUnwindSafe(|| connection.step(shutdown, wait)));
             match step {
                 Err(_) => {
                     eprintln!("{peer}: panicked; connection closed, the worker goes on");
                     break;
                 }
                 Ok(Step::Closed) => break,
-                Ok(Step::Read | Step::Idle) if connection.in_progress() => {} // finish it first
-                Ok(Step::Read | Step::Idle) => connection = queue.take_turns(connection),
+                Ok(Step::Read | Step::Waited) => (connection, others) = queue.take_turns(connection),
             }
         }
     }
@@ -184,13 +192,13 @@ impl Queue {
         Ok(())
     }
 
-    /// Takes the oldest connection, sleeping until there is one; `None` once the queue is
-    /// closed and empty.
-    fn pop(&self) -> Option<Box<Connection>> {
+    /// Takes the oldest connection, sleeping until there is one, and says whether others
+    /// still wait; `None` once the queue is closed and empty.
+    fn pop(&self) -> Option<(Box<Connection>, bool)> {
         let mut state = self.lock();
         loop {
             if let Some(connection) = state.waiting.pop_front() {
-                return Some(connection);
+                return Some((connection, !state.waiting.is_empty()));
             }
             if state.closed {
                 return None;
@@ -204,16 +212,16 @@ impl Queue {
     }
 
     /// Fairness: if other connections wait, puts `current` at the end of the queue and
-    /// returns the oldest one; else returns `current`. One step under one lock, so the
-    /// queue never holds more than its capacity.
-    fn take_turns(&self, current: Box<Connection>) -> Box<Connection> {
+    /// returns the oldest one, and `true` (others still wait); else returns `current` and
+    /// `false`. One step under one lock, so the queue never holds more than its capacity.
+    fn take_turns(&self, current: Box<Connection>) -> (Box<Connection>, bool) {
         let mut state = self.lock();
         match state.waiting.pop_front() {
             Some(next) => {
                 state.waiting.push_back(current);
-                next
+                (next, true)
             }
-            None => current,
+            None => (current, false),
         }
     }
 
