@@ -863,6 +863,66 @@ fn slow_and_idle_clients_do_not_delay_a_fresh_one(model: Model) {
 }
 for_models!(slow_and_idle_clients_do_not_delay_a_fresh_one: concurrent);
 
+/// No client holds the pool's only worker while another waits: with one worker, a fresh
+/// client is answered at once beside a slowloris (half a request, then silence), a client
+/// that sends requests and never reads the answers, and an idle keep-alive one; all three
+/// have clocks of 5 s that do not run out meanwhile. The other models have no workers to
+/// hold, and must do the same.
+fn slow_clients_do_not_hold_the_only_worker(model: Model) {
+    let clock = Duration::from_secs(5);
+    let server = Server::with(model, |c| {
+        c.workers = 1;
+        (c.header_timeout, c.idle_timeout, c.write_timeout) = (clock, clock, clock);
+    });
+    let mut idle = server.served_client();
+    let mut slow = server.served_client();
+    slow.send(b"GET / HTTP/1.1\r\nHost: te"); // half a request, then silence
+    let mut flooder = server.served_client();
+    let request = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    flooder.sent = [&request[..], b" 2000 at a time, reading nothing"].concat();
+    let heard = flood(
+        &flooder,
+        std::iter::repeat(request.repeat(2000)),
+        Duration::from_secs(3),
+    );
+    let deadline = Instant::now() + STEP;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match heard.recv_timeout(left) {
+            Ok(Flood::Wrote) => {}
+            Ok(Flood::Stalled(_)) => break,
+            _ => flooder.fail("our writes to stall within 5 s", flood_news(&heard)),
+        }
+    }
+    let mut fresh = server.client();
+    for n in 1..=2 {
+        let started = Instant::now();
+        fresh.send_get("/");
+        let r = fresh.response();
+        let took = started.elapsed();
+        if r.status != 200 || took > Duration::from_secs(1) {
+            fresh.fail(
+                &format!(
+                    "a 200 to request {n} within 1 s, beside a slowloris, a client that \
+                     does not read, and an idle one"
+                ),
+                &format!("{} after {took:?}", r.short()),
+            );
+        }
+    }
+    slow.send(b"st\r\n\r\n");
+    let r = slow.response();
+    if r.status != 200 {
+        slow.fail("200 once the slow request is whole", &r.short());
+    }
+    idle.get_hello();
+    // The flooder ends its writes; closing with answers unread resets the connection.
+    while !matches!(heard.recv_timeout(STEP), Ok(Flood::Ended(..)) | Err(_)) {}
+    drop(flooder);
+    server.stop();
+}
+for_models!(slow_clients_do_not_hold_the_only_worker: concurrent);
+
 /// Every connection runs its own clocks. A connection that sends nothing is opened first,
 /// so its idle deadline is the first one the server files; a second connection's request
 /// then stops halfway, and its header deadline comes much sooner: it must get its `408`
