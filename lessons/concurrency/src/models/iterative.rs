@@ -224,7 +224,9 @@ impl Connection {
                 self.request_since = None;
             }
             self.close_after_send = flow == Flow::Close;
-            if let Some(why) = refusal(&self.out).filter(|_| self.close_after_send) {
+            if self.close_after_send
+                && let Some(why) = refusal(&self.out)
+            {
                 eprintln!("{}: {why}", self.peer);
             }
         }
@@ -235,7 +237,8 @@ impl Connection {
     /// the connection if it should, else makes ready for the next request.
     fn finish(&mut self, wait: Duration) -> Step {
         match self.send(wait) {
-            Ok(true) => self.idle_since = Instant::now(),
+            Ok(true) if !self.out.is_empty() => self.idle_since = Instant::now(),
+            Ok(true) => {} // nothing to answer yet
             Ok(false) => return Step::Waited, // the rest at the next step
             Err(e) => {
                 self.write_failed(&e);

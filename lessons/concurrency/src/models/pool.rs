@@ -13,19 +13,32 @@
 //!
 //! **Fairness.** A keep-alive connection stays open between requests, and a worker that
 //! waited in `read` for its next request would be lost to every other connection
-//! meanwhile: 64 workers would serve 64 keep-alive clients, and starve the rest. So
-//! whenever its connection has no request under way (after an answer, and after each
-//! [`TICK`](super::iterative::TICK) of silence), a worker that finds others waiting puts
-//! its connection at the end of the queue and takes the oldest: 1,000 keep-alive
-//! connections share 64 workers. The price shows the pool's real limit: a blocking read
-//! waits for one socket, so the workers take turns looking at the silent ones, a tick
-//! each. With 1,000 silent connections and 64 workers, a request that arrives on one waits
-//! up to 1,000 / 64 ticks (1.6 s) for a worker to look, and the silent connections fill
-//! the queue, so that new clients get `503`. Only a model that waits for many sockets at
-//! once, the readiness loop or async tasks, gets past that.
+//! meanwhile. So no step of a connection waits long: [`Connection::step`] waits at most the
+//! time it is given, for a read, a write or the closing linger alike, and what is left goes
+//! on at the connection's next step. After every step (an answer, a piece of a request, or
+//! a wait with nothing new), a worker that finds others waiting puts its connection at the
+//! end of the queue and takes the oldest. While others wait, a worker waits at most a
+//! [`TURN`] (5 ms) on a connection; alone, a [`TICK`](super::iterative::TICK). A slowloris,
+//! a client that never reads our answers, and a silent keep-alive connection each cost a
+//! worker one turn per round: none of them can hold it.
+//!
+//! **Workers.** One per core by default, as the async model and axum have. Since nothing
+//! holds a worker, it sleeps only when its connection is silent; more workers than cores
+//! would take turns for the same cores, and each turn would cost a context switch. With 64
+//! workers for 64 busy connections, every worker sleeps in `read` after each answer, as
+//! under thread per connection; with one per core, a worker that has answered usually finds
+//! the next connection's request already there.
+//!
+//! **The limit.** A blocking read waits for one socket, so the workers take turns looking
+//! at the silent connections, a turn each. With 1,000 silent connections and 2 workers, a
+//! request that arrives on one of them can wait 1,000 turns of 5 ms shared by 2 workers
+//! (2.5 s, and more where Linux rounds a socket's timeout up to its clock tick) before a
+//! worker looks, and the silent connections fill the queue, so that new clients get `503`.
+//! Only a model that waits for many sockets at once, the readiness loop or async tasks, gets
+//! past that.
 //!
 //! **Right for.** Bounding a blocking server's threads and memory under load; work that is
-//! mostly CPU, with one worker per core. A database's connection pool is the same idea.
+//! mostly CPU. A database's connection pool is the same idea.
 //!
 //! **Panics.** A worker catches a panic while it serves a connection: that connection
 //! closes, and the worker takes the next one. Without the catch, each panic would kill a
