@@ -239,6 +239,9 @@ fn run(mut args: Args) -> Result<()> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Server {
     Model(Model),
+    /// The pool with 64 workers instead of one per core: its other operating point, which
+    /// at 64 connections is thread per connection in all but name.
+    Pool64,
     /// The production reference: `examples/reference_server.rs`, on axum.
     Axum,
 }
@@ -247,12 +250,19 @@ impl Server {
     fn name(self) -> &'static str {
         match self {
             Server::Model(model) => model.name(),
+            Server::Pool64 => "pool-64",
             Server::Axum => "axum",
         }
     }
 
     fn all() -> Vec<Server> {
-        let mut all: Vec<Server> = Model::ALL.iter().map(|&m| Server::Model(m)).collect();
+        let mut all = Vec::new();
+        for model in Model::ALL {
+            all.push(Server::Model(model));
+            if model == Model::Pool {
+                all.push(Server::Pool64);
+            }
+        }
         all.push(Server::Axum);
         all
     }
@@ -263,6 +273,11 @@ impl Server {
             Server::Model(model) => {
                 let mut c = Command::new(bins.join("concurrency"));
                 c.args(["serve", "--model", model.name()]);
+                c
+            }
+            Server::Pool64 => {
+                let mut c = Command::new(bins.join("concurrency"));
+                c.args(["serve", "--model", "pool", "--workers", "64"]);
                 c
             }
             Server::Axum => Command::new(bins.join("examples").join("reference_server")),
@@ -1961,8 +1976,8 @@ fn crowd_section(out: &mut String, crowds: &[(Server, Result<Crowd>)]) {
 // The chart: hand-made SVG, two panels of grouped bars.
 
 /// One colour per server, in `Server::all()` order (Okabe and Ito's palette; axum in grey).
-const COLOURS: [&str; 6] = [
-    "#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#555555",
+const COLOURS: [&str; 7] = [
+    "#CC79A7", "#E69F00", "#56B4E9", "#D55E00", "#009E73", "#0072B2", "#555555",
 ];
 
 fn colour(server: Server) -> &'static str {
@@ -2223,7 +2238,7 @@ fn draw_panel(svg: &mut String, panel: &Panel, servers: &[Server]) {
         panel.bottom
     );
     let group = (RIGHT - LEFT) / CONNECTIONS.len() as f64;
-    let bar = 24.0;
+    let bar = 22.0;
     let gap = 4.0;
     let width = servers.len() as f64 * (bar + gap) - gap;
     for (g, &n) in CONNECTIONS.iter().enumerate() {
