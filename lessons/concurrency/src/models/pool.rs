@@ -18,7 +18,7 @@
 //! on at the connection's next step. After every step (an answer, a piece of a request, or
 //! a wait with nothing new), a worker that finds others waiting puts its connection at the
 //! end of the queue and takes the oldest. While others wait, a worker waits at most a
-//! [`TURN`] (5 ms) on a connection; alone, a [`TICK`](super::iterative::TICK). A slowloris,
+//! [`TURN`] on a connection; alone, a [`TICK`](super::iterative::TICK). A slowloris,
 //! a client that never reads our answers, and a silent keep-alive connection each cost a
 //! worker one turn per round: none of them can hold it.
 //!
@@ -30,9 +30,9 @@
 //! the next connection's request already there.
 //!
 //! **The limit.** A blocking read waits for one socket, so the workers take turns looking
-//! at the silent connections, a turn each. With 1,000 silent connections and 2 workers, a
-//! request that arrives on one of them can wait 1,000 turns of 5 ms shared by 2 workers
-//! (2.5 s, and more where Linux rounds a socket's timeout up to its clock tick) before a
+//! at the silent connections, a turn each, and a turn lasts as long as the kernel's
+//! shortest socket timeout (about 4 ms, see [`TURN`]). With 1,000 silent connections and 2 workers, a
+//! request that arrives on one of them can wait some 500 turns, a few seconds, before a
 //! worker looks, and the silent connections fill the queue, so that new clients get `503`.
 //! Only a model that waits for many sockets at once, the readiness loop or async tasks, gets
 //! past that.
@@ -134,9 +134,11 @@ fn start_workers(
 }
 
 /// How long a worker waits on a silent connection while other connections wait for a
-/// worker: short, because a request may be waiting on one of them. Alone, it waits a
-/// [`TICK`]. (Linux rounds a socket's timeout up to its clock's tick, 1 to 10 ms.)
-const TURN: Duration = Duration::from_millis(5);
+/// worker: as short as the kernel allows, because a request may be waiting on one of them.
+/// (Linux rounds a socket's timeout up to a step of its clock: 4 ms where the clock steps
+/// 250 times a second, as on the machine of the book's benchmark.) Alone, a worker waits a
+/// [`TICK`].
+const TURN: Duration = Duration::from_millis(1);
 
 // ANCHOR: work
 /// One worker: serves connections from the queue until it is closed and empty. After each
