@@ -237,8 +237,10 @@ impl Connection {
     /// the connection if it should, else makes ready for the next request.
     fn finish(&mut self, wait: Duration) -> Step {
         match self.send(wait) {
+            // An answer went out: the idle clock starts again. Bytes that answer nothing (an
+            // empty line, half a request) do not restart it.
             Ok(true) if !self.out.is_empty() => self.idle_since = Instant::now(),
-            Ok(true) => {} // nothing to answer yet
+            Ok(true) => {}
             Ok(false) => return Step::Waited, // the rest at the next step
             Err(e) => {
                 self.write_failed(&e);
@@ -280,7 +282,9 @@ impl Connection {
             }
             let timeout = Some((deadline - now).min(wait));
             if self.read_timeout != timeout {
-                self.stream.set_read_timeout(timeout).map_err(Stall::Failed)?;
+                self.stream
+                    .set_read_timeout(timeout)
+                    .map_err(Stall::Failed)?;
                 self.read_timeout = timeout;
             }
             match self.stream.read(&mut self.buf) {

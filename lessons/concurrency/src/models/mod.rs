@@ -2,8 +2,8 @@
 //! on every connection; they differ in how they wait for many sockets at once.
 
 use std::io;
-use std::num::NonZeroUsize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::num::NonZeroUsize;
 use std::thread;
 use std::time::Duration;
 

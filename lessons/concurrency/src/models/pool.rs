@@ -160,7 +160,9 @@ fn work(queue: &Queue, shutdown: &Shutdown) {
                     break;
                 }
                 Ok(Step::Closed) => break,
-                Ok(Step::Read | Step::Waited) => (connection, others) = queue.take_turns(connection),
+                Ok(Step::Read | Step::Waited) => {
+                    (connection, others) = queue.take_turns(connection)
+                }
             }
         }
     }
