@@ -89,7 +89,8 @@ struct Args {
     /// to book/src/concurrency/bench.svg]
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these servers, comma-separated (iterative, threads, pool, poll, async, axum)
+    /// Only these servers, comma-separated (iterative, threads, pool, pool-64, poll, async,
+    /// axum)
     #[arg(long, value_delimiter = ',')]
     servers: Vec<String>,
     /// Skip the ten-thousand-connection test.

@@ -91,10 +91,8 @@ pub(crate) fn serve_connection(
     shutdown: &Shutdown,
     config: &Config,
 ) {
-    match Connection::new(stream, peer, config) {
-        Ok(mut connection) => while connection.step(shutdown, TICK) != Step::Closed {},
-        Err(e) => eprintln!("{peer}: {e}"),
-    }
+    let mut connection = Connection::new(stream, peer, config);
+    while connection.step(shutdown, TICK) != Step::Closed {}
 }
 // ANCHOR_END: serve_connection
 
@@ -138,10 +136,11 @@ pub(crate) struct Connection {
 /// What a [`Connection::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
-    /// Bytes came, and were answered if they completed a request.
+    /// Something was done: bytes came (and were answered if they completed a request), or
+    /// an answer went out.
     Read,
-    /// The wait passed first: nothing new came, or the client is slow to take our response
-    /// or to close. The clocks had not run out.
+    /// A wait ran out first: nothing new came, or the client is slow to take our answer or
+    /// to close. The clocks had not run out.
     Waited,
     /// The connection is over; drop it.
     Closed,
@@ -163,8 +162,8 @@ enum Stall {
 }
 
 impl Connection {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, config: &Config) -> io::Result<Self> {
-        Ok(Connection {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, config: &Config) -> Connection {
+        Connection {
             stream,
             peer,
             responder: Responder::new(config),
@@ -184,7 +183,7 @@ impl Connection {
             discarded: 0,
             write_timeout: config.write_timeout,
             socket_write_timeout: Duration::ZERO, // none set yet
-        })
+        }
     }
 
     pub(crate) fn peer(&self) -> SocketAddr {
@@ -198,9 +197,9 @@ impl Connection {
 
     // ANCHOR: step
     /// Waits up to `wait` for the client's next bytes and answers every request they
-    /// complete, in one write. Unless it returns `Step::Closed`, call it again. No step
-    /// waits longer than `wait`: a response that the client is slow to take, or a close it
-    /// is slow to see, goes on at the next step.
+    /// complete. Unless it returns `Step::Closed`, call it again. A step waits at most `wait`
+    /// for bytes, and at most `wait` for the client to take an answer or to see a close:
+    /// what the client is slow to take goes on at the next step.
     pub(crate) fn step(&mut self, shutdown: &Shutdown, wait: Duration) -> Step {
         if self.linger_until.is_some() {
             return self.linger(wait);
@@ -233,8 +232,8 @@ impl Connection {
         self.finish(wait)
     }
 
-    /// Writes what is left of `out`, for at most `wait`; once it is all written, closes
-    /// the connection if it should, else makes ready for the next request.
+    /// Writes what is left of `out`, for at most `wait`; once it is all written, starts
+    /// to close the connection if it should, else makes ready for the next request.
     fn finish(&mut self, wait: Duration) -> Step {
         match self.send(wait) {
             // An answer went out: the idle clock starts again. Bytes that answer nothing (an
@@ -248,10 +247,11 @@ impl Connection {
             }
         }
         if self.close_after_send {
-            return self.linger(wait);
+            self.start_closing();
+        } else {
+            self.out.clear();
+            self.written = 0;
         }
-        self.out.clear();
-        self.written = 0;
         Step::Read
     }
     // ANCHOR_END: step
@@ -270,7 +270,7 @@ impl Connection {
             };
             if shutdown.is_triggered() {
                 if !self.responder.in_progress() {
-                    return self.read_ready();
+                    return self.read_waiting(Stall::Stopping);
                 }
                 let stopping = *self.stopping_since.get_or_insert(now);
                 if stopping + self.drain_timeout < deadline {
@@ -278,7 +278,11 @@ impl Connection {
                 }
             }
             if now >= deadline {
-                return Err(stall);
+                return match stall {
+                    // A request may have come in time and waited for a worker to look.
+                    Stall::Idle => self.read_waiting(Stall::Idle),
+                    _ => Err(stall),
+                };
             }
             let timeout = Some((deadline - now).min(wait));
             if self.read_timeout != timeout {
@@ -298,9 +302,10 @@ impl Connection {
     }
     // ANCHOR_END: read
 
-    /// The server is stopping and no request is under way: answer a request that has
-    /// already arrived (it was sent before the client could know), else close.
-    fn read_ready(&mut self) -> Result<Option<usize>, Stall> {
+    /// Reads without waiting: what has already arrived, else `otherwise`. Once the server
+    /// is stopping, a request that has arrived was sent before the client could know; once
+    /// the idle clock has run out, one may have come in time.
+    fn read_waiting(&mut self, otherwise: Stall) -> Result<Option<usize>, Stall> {
         self.stream.set_nonblocking(true).map_err(Stall::Failed)?;
         let read = self.stream.read(&mut self.buf);
         self.stream.set_nonblocking(false).map_err(Stall::Failed)?;
@@ -308,7 +313,7 @@ impl Connection {
             Ok(0) => Err(Stall::Eof),
             Ok(n) => Ok(Some(n)),
             Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
-                Err(Stall::Stopping)
+                Err(otherwise)
             }
             Err(e) => Err(Stall::Failed(e)),
         }
@@ -331,7 +336,7 @@ impl Connection {
                 self.out = responder::timed_out();
                 (self.written, self.close_after_send) = (0, true);
                 self.send_by = Instant::now() + self.write_timeout;
-                return self.finish(wait);
+                return self.finish(wait); // then it closes
             }
             Stall::Drained => {
                 let limit = self.drain_timeout;
@@ -346,9 +351,10 @@ impl Connection {
     // ANCHOR_END: stalled
 
     /// Writes what is left of `out`, for at most `wait`: `Ok(true)` once it is all written,
-    /// `Ok(false)` if the client is taking it slowly. All of it must go by `send_by` (the
-    /// write timeout after the request): not `write_all`, whose timeout bounds each `write`
-    /// call, so that a client that reads a little at a time could make it last for ever.
+    /// `Ok(false)` if the client is taking it slowly (a write that timed out, or wrote only
+    /// part: it waited). All of it must go by `send_by`, the write timeout after the
+    /// request: not `write_all`, whose timeout bounds each `write` call, so that a client
+    /// that reads a little at a time could make it last for ever.
     fn send(&mut self, wait: Duration) -> io::Result<bool> {
         while self.written < self.out.len() {
             let left = self.send_by.saturating_duration_since(Instant::now());
@@ -362,7 +368,12 @@ impl Connection {
             }
             match self.stream.write(&self.out[self.written..]) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => self.written += n,
+                Ok(n) => {
+                    self.written += n;
+                    if self.written < self.out.len() {
+                        return Ok(false);
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) && timeout < left => return Ok(false),
                 Err(e) => return Err(e),
@@ -380,38 +391,39 @@ impl Connection {
         }
     }
 
-    /// Ends our side of the connection, then reads and discards what the client still
-    /// sends, for at most [`LINGER`] and 64 KiB: closing with unread input makes the kernel
-    /// send a reset, which can destroy our last response before the client reads it. Waits
-    /// at most `wait` per step, like a read.
+    /// Ends our side of the connection; from now on every step lingers.
+    fn start_closing(&mut self) {
+        let _ = self.stream.shutdown(Direction::Write);
+        self.linger_until = Some(Instant::now() + LINGER);
+    }
+
+    /// Reads and discards what the client still sends, for at most [`LINGER`] and 64 KiB
+    /// after our side closed: closing with unread input makes the kernel send a reset,
+    /// which can destroy our last response before the client reads it. One read per step,
+    /// of at most `wait`.
     fn linger(&mut self, wait: Duration) -> Step {
-        let until = match self.linger_until {
-            Some(until) => until,
-            None => {
-                let _ = self.stream.shutdown(Direction::Write);
-                *self.linger_until.insert(Instant::now() + LINGER)
-            }
-        };
-        while self.discarded < 64 * 1024 {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            let timeout = Some(left.min(wait));
-            if self.read_timeout != timeout {
-                if self.stream.set_read_timeout(timeout).is_err() {
-                    break;
-                }
-                self.read_timeout = timeout;
-            }
-            match self.stream.read(&mut self.buf) {
-                Ok(n) if n > 0 => self.discarded += n,
-                Err(e) if is_timeout(&e) && timeout < Some(left) => return Step::Waited,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Ok(_) | Err(_) => break, // the client closed, or a clock ran out
-            }
+        let until = self.linger_until.unwrap_or_else(Instant::now);
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || self.discarded >= 64 * 1024 {
+            return Step::Closed;
         }
-        Step::Closed
+        let timeout = Some(left.min(wait));
+        if self.read_timeout != timeout {
+            if self.stream.set_read_timeout(timeout).is_err() {
+                return Step::Closed;
+            }
+            self.read_timeout = timeout;
+        }
+        match self.stream.read(&mut self.buf) {
+            Ok(0) => Step::Closed, // the client closed too
+            Ok(n) => {
+                self.discarded += n;
+                Step::Read
+            }
+            Err(e) if is_timeout(&e) => Step::Waited,
+            Err(e) if e.kind() == ErrorKind::Interrupted => Step::Read,
+            Err(_) => Step::Closed,
+        }
     }
 }
 

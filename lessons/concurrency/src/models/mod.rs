@@ -67,7 +67,8 @@ pub struct Config {
     /// A request must arrive whole within this long of its first byte, or the client gets
     /// `408` and the connection closes (a slow client, slowloris, cannot hold it longer).
     pub header_timeout: Duration,
-    /// A client that does not read our responses for this long is disconnected.
+    /// A response must be written whole within this long: a client that does not read our
+    /// responses, or reads them too slowly, is disconnected.
     pub write_timeout: Duration,
     /// Connections served at once (threads, poll, async); more are answered `503`.
     pub max_connections: usize,

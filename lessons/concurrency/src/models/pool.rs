@@ -20,7 +20,7 @@
 //! end of the queue and takes the oldest. While others wait, a worker waits at most a
 //! [`TURN`] on a connection; alone, a [`TICK`](super::iterative::TICK). A slowloris,
 //! a client that never reads our answers, and a silent keep-alive connection each cost a
-//! worker one turn per round: none of them can hold it.
+//! worker a turn or two per round: none of them can hold it.
 //!
 //! **Workers.** One per core by default, as the async model and axum have. Since nothing
 //! holds a worker, it sleeps only when its connection is silent; more workers than cores
@@ -30,10 +30,11 @@
 //! the next connection's request already there.
 //!
 //! **The limit.** A blocking read waits for one socket, so the workers take turns looking
-//! at the silent connections, a turn each, and a turn lasts as long as the kernel's
-//! shortest socket timeout (about 4 ms, see [`TURN`]). With 1,000 silent connections and 2 workers, a
-//! request that arrives on one of them can wait some 500 turns, a few seconds, before a
-//! worker looks, and the silent connections fill the queue, so that new clients get `503`.
+//! at the silent connections, a turn each, and a turn lasts up to the kernel's shortest
+//! socket timeout (about 4 ms, see [`TURN`]). With 1,000 silent connections and 2 workers,
+//! a request that arrives on one of them can wait for some 500 turns, a few seconds, before
+//! a worker looks; and the silent connections nearly fill the queue (1,024 places by
+//! default), so that a few more clients get `503`.
 //! Only a model that waits for many sockets at once, the readiness loop or async tasks, gets
 //! past that.
 //!
@@ -82,13 +83,7 @@ pub fn run(listener: TcpListener, shutdown: Shutdown, config: Config) -> io::Res
         if shutdown.is_triggered() {
             break; // the wake-up connection, or a client that came too late
         }
-        let connection = match Connection::new(stream, peer, &config) {
-            Ok(connection) => Box::new(connection),
-            Err(e) => {
-                eprintln!("{peer}: {e}");
-                continue;
-            }
-        };
+        let connection = Box::new(Connection::new(stream, peer, &config));
         if let Err(refused) = queue.push(connection) {
             let waiting = queue.capacity;
             eprintln!("{peer}: turned away with 503, {waiting} connections already waiting");
