@@ -124,7 +124,9 @@ pub(crate) struct Connection {
     send_by: Instant,
     /// The connection ends once `out` is written (the client asked, or was refused).
     close_after_send: bool,
-    /// Closing: until when we read and discard what the client still sends.
+    /// Closing: our side is shut, and from the first step after that, until when we read
+    /// and discard what the client still sends.
+    closing: bool,
     linger_until: Option<Instant>,
     discarded: usize,
     /// The longest a whole `out` may take to write, and the write timeout the socket has now.
@@ -140,7 +142,7 @@ pub(crate) enum Step {
     /// an answer went out.
     Read,
     /// A wait ran out first: nothing new came, or the client is slow to take our answer or
-    /// to close. The clocks had not run out.
+    /// to close. The next step looks at the clocks.
     Waited,
     /// The connection is over; drop it.
     Closed,
@@ -179,6 +181,7 @@ impl Connection {
             written: 0,
             send_by: Instant::now(),
             close_after_send: false,
+            closing: false,
             linger_until: None,
             discarded: 0,
             write_timeout: config.write_timeout,
@@ -201,7 +204,7 @@ impl Connection {
     /// for bytes, and at most `wait` for the client to take an answer or to see a close:
     /// what the client is slow to take goes on at the next step.
     pub(crate) fn step(&mut self, shutdown: &Shutdown, wait: Duration) -> Step {
-        if self.linger_until.is_some() {
+        if self.closing {
             return self.linger(wait);
         }
         if self.out.is_empty() {
@@ -259,7 +262,9 @@ impl Connection {
     // ANCHOR: read
     /// Reads what the client sends next, within whichever clock runs out first: the idle
     /// timeout between requests, the header timeout from a request's first byte, and the
-    /// drain timeout once the server is stopping. It waits at most `wait` (a [`TICK`] or
+    /// drain timeout once the server is stopping. (Once the idle clock has run out, or the
+    /// server is stopping with no request under way, it still takes what has arrived,
+    /// without waiting: [`read_waiting`](Self::read_waiting).) It waits at most `wait` (a [`TICK`] or
     /// less), so that it notices a shutdown; `Ok(None)`: `wait` passed with nothing new.
     fn read(&mut self, shutdown: &Shutdown, wait: Duration) -> Result<Option<usize>, Stall> {
         loop {
@@ -295,7 +300,7 @@ impl Connection {
                 Ok(0) => return Err(Stall::Eof),
                 Ok(n) => return Ok(Some(n)),
                 Err(e) if is_timeout(&e) => return Ok(None), // the next call looks at the clocks
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(None),
                 Err(e) => return Err(Stall::Failed(e)),
             }
         }
@@ -374,7 +379,7 @@ impl Connection {
                         return Ok(false);
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(false),
                 Err(e) if is_timeout(&e) && timeout < left => return Ok(false),
                 Err(e) => return Err(e),
             }
@@ -394,17 +399,21 @@ impl Connection {
     /// Ends our side of the connection; from now on every step lingers.
     fn start_closing(&mut self) {
         let _ = self.stream.shutdown(Direction::Write);
-        self.linger_until = Some(Instant::now() + LINGER);
+        self.closing = true;
     }
 
-    /// Reads and discards what the client still sends, for at most [`LINGER`] and 64 KiB
-    /// after our side closed: closing with unread input makes the kernel send a reset,
-    /// which can destroy our last response before the client reads it. One read per step,
-    /// of at most `wait`.
+    /// Reads and discards what the client still sends, for at most [`LINGER`] from the
+    /// first linger step (not from the close: in the pool, the connection may wait in the
+    /// queue meanwhile) and 64 KiB: closing with unread input makes the kernel send a reset,
+    /// which can destroy our last response before the client reads it. One read per step, of
+    /// at most `wait`; at the end, what has already arrived is read without waiting.
     fn linger(&mut self, wait: Duration) -> Step {
-        let until = self.linger_until.unwrap_or_else(Instant::now);
+        let until = *self
+            .linger_until
+            .get_or_insert_with(|| Instant::now() + LINGER);
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() || self.discarded >= 64 * 1024 {
+            self.discard_what_has_arrived();
             return Step::Closed;
         }
         let timeout = Some(left.min(wait));
@@ -420,9 +429,23 @@ impl Connection {
                 self.discarded += n;
                 Step::Read
             }
-            Err(e) if is_timeout(&e) => Step::Waited,
-            Err(e) if e.kind() == ErrorKind::Interrupted => Step::Read,
+            Err(e) if is_timeout(&e) || e.kind() == ErrorKind::Interrupted => Step::Waited,
             Err(_) => Step::Closed,
+        }
+    }
+
+    /// The last of lingering: reads, without waiting, what is already there (up to the
+    /// 64 KiB cap), so that closing does not find it unread.
+    fn discard_what_has_arrived(&mut self) {
+        if self.stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        while self.discarded < 64 * 1024 {
+            match self.stream.read(&mut self.buf) {
+                Ok(n) if n > 0 => self.discarded += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Ok(_) | Err(_) => break, // the end, nothing more yet, or an error
+            }
         }
     }
 }

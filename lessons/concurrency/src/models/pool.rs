@@ -13,14 +13,15 @@
 //!
 //! **Fairness.** A keep-alive connection stays open between requests, and a worker that
 //! waited in `read` for its next request would be lost to every other connection
-//! meanwhile. So no step of a connection waits long: [`Connection::step`] waits at most the
-//! time it is given, for a read, a write or the closing linger alike, and what is left goes
-//! on at the connection's next step. After every step (an answer, a piece of a request, or
-//! a wait with nothing new), a worker that finds others waiting puts its connection at the
-//! end of the queue and takes the oldest. While others wait, a worker waits at most a
-//! [`TURN`] on a connection; alone, a [`TICK`](super::iterative::TICK). A slowloris,
-//! a client that never reads our answers, and a silent keep-alive connection each cost a
-//! worker a turn or two per round: none of them can hold it.
+//! meanwhile. So no step of a connection waits long: each wait in [`Connection::step`]
+//! lasts at most the time it is given, for a read, a write or the closing linger alike,
+//! and what is left goes on at the connection's next step. After every step (an answer, a
+//! piece of a request, or a wait with nothing new), a worker that finds others waiting puts
+//! its connection at the end of the queue and takes the oldest. While others wait, each
+//! wait is a [`TURN`] (a step waits at most once for bytes and once to write); alone, a
+//! [`TICK`](super::iterative::TICK). A slowloris, a client that never reads our answers,
+//! and a silent keep-alive connection each cost a worker a turn or two per round: none of
+//! them can hold it.
 //!
 //! **Workers.** One per core by default, as the async model and axum have. Since nothing
 //! holds a worker, it sleeps only when its connection is silent; more workers than cores
