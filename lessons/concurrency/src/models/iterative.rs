@@ -262,47 +262,46 @@ impl Connection {
     // ANCHOR: read
     /// Reads what the client sends next, within whichever clock runs out first: the idle
     /// timeout between requests, the header timeout from a request's first byte, and the
-    /// drain timeout once the server is stopping. (Once the idle clock has run out, or the
-    /// server is stopping with no request under way, it still takes what has arrived,
-    /// without waiting: [`read_waiting`](Self::read_waiting).) It waits at most `wait` (a [`TICK`] or
+    /// drain timeout once the server is stopping. It waits at most `wait` (a [`TICK`] or
     /// less), so that it notices a shutdown; `Ok(None)`: `wait` passed with nothing new.
+    /// Once the idle clock has run out, or the server is stopping with no request under
+    /// way, it still takes what has arrived, without waiting
+    /// ([`read_waiting`](Self::read_waiting)).
     fn read(&mut self, shutdown: &Shutdown, wait: Duration) -> Result<Option<usize>, Stall> {
-        loop {
-            let now = Instant::now();
-            let (mut deadline, mut stall) = match self.request_since {
-                None => (self.idle_since + self.idle_timeout, Stall::Idle),
-                Some(since) => (since + self.header_timeout, Stall::Slow),
+        let now = Instant::now();
+        let (mut deadline, mut stall) = match self.request_since {
+            None => (self.idle_since + self.idle_timeout, Stall::Idle),
+            Some(since) => (since + self.header_timeout, Stall::Slow),
+        };
+        if shutdown.is_triggered() {
+            if !self.responder.in_progress() {
+                return self.read_waiting(Stall::Stopping);
+            }
+            let stopping = *self.stopping_since.get_or_insert(now);
+            if stopping + self.drain_timeout < deadline {
+                (deadline, stall) = (stopping + self.drain_timeout, Stall::Drained);
+            }
+        }
+        if now >= deadline {
+            return match stall {
+                // A request may have come in time and waited for a worker to look.
+                Stall::Idle => self.read_waiting(Stall::Idle),
+                _ => Err(stall),
             };
-            if shutdown.is_triggered() {
-                if !self.responder.in_progress() {
-                    return self.read_waiting(Stall::Stopping);
-                }
-                let stopping = *self.stopping_since.get_or_insert(now);
-                if stopping + self.drain_timeout < deadline {
-                    (deadline, stall) = (stopping + self.drain_timeout, Stall::Drained);
-                }
-            }
-            if now >= deadline {
-                return match stall {
-                    // A request may have come in time and waited for a worker to look.
-                    Stall::Idle => self.read_waiting(Stall::Idle),
-                    _ => Err(stall),
-                };
-            }
-            let timeout = Some((deadline - now).min(wait));
-            if self.read_timeout != timeout {
-                self.stream
-                    .set_read_timeout(timeout)
-                    .map_err(Stall::Failed)?;
-                self.read_timeout = timeout;
-            }
-            match self.stream.read(&mut self.buf) {
-                Ok(0) => return Err(Stall::Eof),
-                Ok(n) => return Ok(Some(n)),
-                Err(e) if is_timeout(&e) => return Ok(None), // the next call looks at the clocks
-                Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(None),
-                Err(e) => return Err(Stall::Failed(e)),
-            }
+        }
+        let timeout = Some((deadline - now).min(wait));
+        if self.read_timeout != timeout {
+            self.stream
+                .set_read_timeout(timeout)
+                .map_err(Stall::Failed)?;
+            self.read_timeout = timeout;
+        }
+        match self.stream.read(&mut self.buf) {
+            Ok(0) => Err(Stall::Eof),
+            Ok(n) => Ok(Some(n)),
+            // Either way, the next step looks at the clocks again.
+            Err(e) if is_timeout(&e) || e.kind() == ErrorKind::Interrupted => Ok(None),
+            Err(e) => Err(Stall::Failed(e)),
         }
     }
     // ANCHOR_END: read
