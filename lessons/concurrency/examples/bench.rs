@@ -277,9 +277,9 @@ impl Server {
                 c
             }
             Server::Pool64 => {
-                let mut c = Command::new(bins.join("concurrency"));
-                c.args(["serve", "--model", "pool", "--workers", "64"]);
-                c
+                let mut c = Server::Model(Model::Pool).command(bins, extra);
+                c.args(["--workers", "64"]);
+                return c;
             }
             Server::Axum => Command::new(bins.join("examples").join("reference_server")),
         };

@@ -45,6 +45,8 @@ pub(crate) const TICK: Duration = Duration::from_millis(100);
 
 /// After a refusal or a close, how long we read and discard what the client still sends.
 const LINGER: Duration = Duration::from_millis(250);
+/// The most we read and discard then.
+const LINGER_BYTES: usize = 64 * 1024;
 
 // ANCHOR: run
 /// Serves HTTP on `listener`, one connection at a time, until `shutdown` is triggered.
@@ -289,13 +291,8 @@ impl Connection {
                 _ => Err(stall),
             };
         }
-        let timeout = Some((deadline - now).min(wait));
-        if self.read_timeout != timeout {
-            self.stream
-                .set_read_timeout(timeout)
-                .map_err(Stall::Failed)?;
-            self.read_timeout = timeout;
-        }
+        self.set_read_timeout(Some((deadline - now).min(wait)))
+            .map_err(Stall::Failed)?;
         match self.stream.read(&mut self.buf) {
             Ok(0) => Err(Stall::Eof),
             Ok(n) => Ok(Some(n)),
@@ -411,16 +408,12 @@ impl Connection {
             .linger_until
             .get_or_insert_with(|| Instant::now() + LINGER);
         let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || self.discarded >= 64 * 1024 {
+        if left.is_zero() || self.discarded >= LINGER_BYTES {
             self.discard_what_has_arrived();
             return Step::Closed;
         }
-        let timeout = Some(left.min(wait));
-        if self.read_timeout != timeout {
-            if self.stream.set_read_timeout(timeout).is_err() {
-                return Step::Closed;
-            }
-            self.read_timeout = timeout;
+        if self.set_read_timeout(Some(left.min(wait))).is_err() {
+            return Step::Closed;
         }
         match self.stream.read(&mut self.buf) {
             Ok(0) => Step::Closed, // the client closed too
@@ -436,16 +429,22 @@ impl Connection {
     /// The last of lingering: reads, without waiting, what is already there (up to the
     /// 64 KiB cap), so that closing does not find it unread.
     fn discard_what_has_arrived(&mut self) {
-        if self.stream.set_nonblocking(true).is_err() {
-            return;
-        }
-        while self.discarded < 64 * 1024 {
-            match self.stream.read(&mut self.buf) {
-                Ok(n) if n > 0 => self.discarded += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Ok(_) | Err(_) => break, // the end, nothing more yet, or an error
+        while self.discarded < LINGER_BYTES {
+            match self.read_waiting(Stall::Eof) {
+                Ok(Some(n)) => self.discarded += n,
+                _ => break, // the end, nothing more yet, or an error
             }
         }
+    }
+
+    /// Gives the socket's reads this timeout, unless they have it already: a busy
+    /// connection then makes one system call per read, not two.
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if self.read_timeout != timeout {
+            self.stream.set_read_timeout(timeout)?;
+            self.read_timeout = timeout;
+        }
+        Ok(())
     }
 }
 

@@ -58,7 +58,6 @@ use std::net::TcpListener;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-
 use std::time::Duration;
 
 use super::iterative::{Connection, Step, TICK, accept_failed};
